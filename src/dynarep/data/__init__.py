@@ -1,0 +1,1 @@
+"""Episode stores, collection and the window sampler."""

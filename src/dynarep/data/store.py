@@ -1,0 +1,211 @@
+"""The episode store: the on-disk format every stage reads and writes.
+
+Layout (column names follow LeRobotDataset v3 so that export to LeRobot is a thin mapping)::
+
+    store/
+      meta/info.json                       schema version, env + expert provenance, sizes
+      meta/episodes.parquet                one row per episode: hidden context, seeds, success
+      data/frames.parquet                  one row per frame: state, action, indices, flags
+      images/observation.images.top.npy    uint8 (num_frames, H, W, 3), read by memory mapping
+
+Each episode stores ``length + 1`` frames: the final observation has no action
+(``has_action`` is false) so that inverse dynamics can use the last transition. Frames are lossless
+uint8: inverse dynamics reads sub-pixel differences that a video codec would erase.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+SCHEMA_VERSION = 1
+IMAGE_KEY = "observation.images.top"
+FRAME_COLUMNS = (
+    "episode_index",
+    "frame_index",
+    "timestamp",
+    "task_index",
+    "observation.state",
+    "action",
+    "has_action",
+    "next.done",
+    "next.success",
+)
+EPISODE_COLUMNS = ("episode_index", "task_index", "start_seed", "context", "length", "frame_start")
+
+
+class StoreError(ValueError):
+    """A store on disk is missing, incomplete or malformed; the message names the file."""
+
+
+def atomic_write_bytes(path: Path, payload: bytes) -> None:
+    """Write through a temporary file and rename, so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_bytes(payload)
+    os.replace(tmp, path)
+
+
+def atomic_write_json(path: Path, obj: Any) -> None:
+    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
+
+
+def atomic_save_npy(path: Path, array: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}.npy")
+    np.save(tmp, array)
+    os.replace(tmp, path)
+
+
+def atomic_write_parquet(path: Path, table: pa.Table) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    pq.write_table(table, tmp)
+    os.replace(tmp, path)
+
+
+@dataclass
+class Episode:
+    """One recorded episode in memory, before it is written."""
+
+    frames: np.ndarray  # (length + 1, H, W, 3) uint8
+    states: np.ndarray  # (length + 1, state_dim) float32
+    actions: np.ndarray  # (length, action_dim) float32
+    successes: np.ndarray  # (length + 1,) bool: success flag at each frame
+    task_index: int
+    start_seed: int
+    context: np.ndarray  # the hidden context (e.g. the goal)
+
+    @property
+    def length(self) -> int:
+        return len(self.actions)
+
+
+def frame_table(episode: Episode, episode_index: int, fps: float) -> pa.Table:
+    """The per-frame parquet rows of one episode."""
+    n = episode.length + 1
+    action_dim = episode.actions.shape[1]
+    actions = np.concatenate([episode.actions, np.zeros((1, action_dim), np.float32)])
+    frame_index = np.arange(n)
+    return pa.table(
+        {
+            "episode_index": np.full(n, episode_index, np.int64),
+            "frame_index": frame_index,
+            "timestamp": (frame_index / fps).astype(np.float32),
+            "task_index": np.full(n, episode.task_index, np.int64),
+            "observation.state": list(episode.states.astype(np.float32)),
+            "action": list(actions.astype(np.float32)),
+            "has_action": frame_index < episode.length,
+            "next.done": frame_index == episode.length - 1,
+            "next.success": np.concatenate([episode.successes[1:], episode.successes[-1:]]),
+        }
+    )
+
+
+class EpisodeStore:
+    """Read access to a finished store, validated on open.
+
+    Frames are memory-mapped, or loaded whole with ``in_memory=True`` (thousands of small episodes
+    fit in RAM, and random minibatch reads from RAM are the fastest option measured).
+    """
+
+    def __init__(self, root: str | Path, in_memory: bool = False) -> None:
+        self.root = Path(root)
+        info_path = self.root / "meta" / "info.json"
+        if not self.root.exists():
+            raise StoreError(f"{self.root}: no such episode store")
+        if not info_path.exists():
+            raise StoreError(
+                f"{info_path}: missing; not a finished dynarep store "
+                "(re-run `dynarep collect` with the same arguments to finish it)"
+            )
+        self.info: dict[str, Any] = json.loads(info_path.read_text())
+        version = self.info.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise StoreError(
+                f"{info_path}: schema_version {version!r}, this dynarep reads {SCHEMA_VERSION}"
+            )
+        self.episodes = self._read_table("meta/episodes.parquet", EPISODE_COLUMNS)
+        frames = self._read_table("data/frames.parquet", FRAME_COLUMNS)
+        if self.episodes.num_rows == 0:
+            raise StoreError(f"{self.root / 'meta/episodes.parquet'}: the store has zero episodes")
+        image_path = self.root / "images" / f"{IMAGE_KEY}.npy"
+        if not image_path.exists():
+            raise StoreError(f"{image_path}: missing")
+        self.images = np.load(image_path, mmap_mode="r")
+        if in_memory:
+            self.images = np.ascontiguousarray(self.images)
+        if self.images.ndim != 4 or self.images.shape[-1] != 3 or self.images.dtype != np.uint8:
+            raise StoreError(
+                f"{image_path}: expected uint8 frames (N, H, W, 3), got {self.images.dtype} "
+                f"{self.images.shape}"
+            )
+        if len(self.images) != frames.num_rows:
+            raise StoreError(
+                f"{image_path}: {len(self.images)} frames but data/frames.parquet has "
+                f"{frames.num_rows} rows"
+            )
+        self.episode_index = frames["episode_index"].to_numpy()
+        self.frame_index = frames["frame_index"].to_numpy()
+        self.has_action = frames["has_action"].to_numpy()
+        self.actions = _stack(frames["action"], "action", self.root)
+        self.states = _stack(frames["observation.state"], "observation.state", self.root)
+        self.success = frames["next.success"].to_numpy()
+        if not np.isfinite(self.actions[self.has_action]).all():
+            raise StoreError(f"{self.root / 'data/frames.parquet'}: column 'action' has NaN or inf")
+        self.lengths = self.episodes["length"].to_numpy()
+        self.frame_starts = self.episodes["frame_start"].to_numpy()
+        self.contexts = _stack(self.episodes["context"], "context", self.root)
+
+    def _read_table(self, relative: str, columns: tuple[str, ...]) -> pa.Table:
+        path = self.root / relative
+        if not path.exists():
+            raise StoreError(f"{path}: missing")
+        table = pq.read_table(path)
+        missing = [c for c in columns if c not in table.column_names]
+        if missing:
+            raise StoreError(f"{path}: missing column(s) {', '.join(missing)}")
+        return table
+
+    @property
+    def num_episodes(self) -> int:
+        return self.episodes.num_rows
+
+    @property
+    def image_size(self) -> int:
+        return int(self.images.shape[1])
+
+    @property
+    def action_dim(self) -> int:
+        return int(self.actions.shape[1])
+
+    @property
+    def env_config(self) -> dict[str, Any]:
+        return dict(self.info["env"])
+
+    def episode_frame_rows(self, max_episodes: int | None = None) -> np.ndarray:
+        """Indices of the frame rows belonging to the first ``max_episodes`` episodes."""
+        count = self.num_episodes if max_episodes is None else max_episodes
+        if count > self.num_episodes:
+            raise StoreError(
+                f"{self.root}: asked for {count} episodes but the store holds {self.num_episodes}"
+            )
+        return np.flatnonzero(self.episode_index < count)
+
+
+def _stack(column: pa.ChunkedArray, name: str, root: Path) -> np.ndarray:
+    """A list column as a 2-d float32 array, or a clear error when rows differ in length."""
+    array = column.combine_chunks()
+    if len(array) == 0:
+        return np.zeros((0, 0), np.float32)
+    lengths = np.diff(array.offsets.to_numpy()) if hasattr(array, "offsets") else None
+    if lengths is None or (lengths != lengths[0]).any():
+        raise StoreError(f"{root}: column {name!r} must hold lists of one fixed length")
+    return array.flatten().to_numpy().astype(np.float32).reshape(len(array), int(lengths[0]))

@@ -1,0 +1,1 @@
+"""Environments (gymnasium API) and their scripted experts."""

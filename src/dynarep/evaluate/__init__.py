@@ -1,0 +1,1 @@
+"""Rollouts, success metrics and statistics."""

@@ -1,0 +1,1 @@
+"""Benchmarks: presets, the point-mass suite, tables, plots and the report."""

@@ -1,0 +1,72 @@
+"""Benchmark presets: how big each part of the point-mass comparison is.
+
+``quick`` fits in 20 minutes on 2 CPU cores; ``cpu`` is the largest setting that shows the
+published effect on such a CPU in well under an hour; ``paper`` follows the protocol's sizes
+(84 px, 1000 episodes, 100k pretraining and 10k finetuning steps) and wants a GPU.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Preset:
+    """Every size of a point-mass benchmark run."""
+
+    image_size: int = 32
+    """Frame side in pixels."""
+    pretrain_episodes: int = 300
+    """Pretraining corpus size, one hidden goal per episode."""
+    pretrain_steps: dict[str, int] = field(default_factory=lambda: {"inverse_dynamics": 1500, "bc": 1500})
+    """Pretraining steps per objective."""
+    pretrain_batch: int = 128
+    """Pretraining batch size."""
+    horizon: int = 1
+    """Inverse-dynamics horizon k."""
+    pretrain_shift: int = 0
+    """Random-shift pixels during pretraining."""
+    demos: tuple[int, ...] = (2,)
+    """Finetuning set sizes (episodes of the new context)."""
+    seeds: int = 5
+    """Finetuning seeds; each has its own hidden goal and demos (seed = 1e6 + i)."""
+    finetune_steps: int = 2000
+    """Head-training steps on frozen features (and the state oracle)."""
+    scratch_steps: int = 1000
+    """End-to-end steps of the from-scratch pixel baseline."""
+    scratch_batch: int = 64
+    """Batch of the from-scratch baseline (pixels are costly on a CPU)."""
+    scratch_shift: int = 2
+    """Random-shift pixels for the from-scratch baseline."""
+    eval_episodes: int = 50
+    """Rollouts per (method, seed, demos)."""
+    methods: tuple[str, ...] = ("inverse_dynamics", "bc", "scratch", "random", "state")
+    """Rows of the table: pretraining objectives, then baselines."""
+    workers: int = 2
+    """Processes for collection and for the finetune + evaluate jobs."""
+
+
+PRESETS: dict[str, Preset] = {
+    "quick": Preset(),
+    "cpu": Preset(
+        pretrain_episodes=1000,
+        pretrain_steps={"inverse_dynamics": 3000, "bc": 3000},
+        demos=(1, 2, 5, 10),
+        finetune_steps=3000,
+        scratch_steps=1500,
+        eval_episodes=100,
+    ),
+    "paper": Preset(
+        image_size=84,
+        pretrain_episodes=1000,
+        pretrain_steps={"inverse_dynamics": 100_000, "bc": 100_000},
+        pretrain_batch=256,
+        pretrain_shift=8,
+        demos=(1, 2, 5, 10),
+        finetune_steps=10_000,
+        scratch_steps=10_000,
+        scratch_batch=256,
+        scratch_shift=8,
+        eval_episodes=100,
+    ),
+}

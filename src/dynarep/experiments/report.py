@@ -1,0 +1,113 @@
+"""Tables, the success-vs-demos plot and the Markdown report of a benchmark run."""
+
+from __future__ import annotations
+
+import platform
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dynarep.data.store import atomic_write_bytes
+from dynarep.evaluate.stats import summarize
+
+LABELS = {
+    "inverse_dynamics": "ID (inverse dynamics)",
+    "bc": "BC (multitask, no context)",
+    "scratch": "Scratch (pixels + aug)",
+    "random": "Random frozen encoder",
+    "state": "State oracle (position)",
+}
+
+
+def per_seed(records: list[dict[str, Any]], key: str, only_expert_solvable: bool = False) -> dict[tuple[str, int], list[float]]:
+    """(method, demos) -> the per-seed mean of ``key`` (seeds sorted)."""
+    groups: dict[tuple[str, int, int], list[float]] = defaultdict(list)
+    for r in records:
+        if only_expert_solvable and not r["expert_success"]:
+            continue
+        groups[(r["method"], r["demos"], r["finetune_seed"])].append(float(r[key]))
+    out: dict[tuple[str, int], list[float]] = defaultdict(list)
+    for (method, demos, _seed), values in sorted(groups.items()):
+        out[(method, demos)].append(float(np.mean(values)))
+    return out
+
+
+def results_table(records: list[dict[str, Any]], methods: tuple[str, ...], demos: tuple[int, ...]) -> str:
+    """Markdown table: success mean ± SE [95% bootstrap CI] per method and demo count."""
+    success = per_seed(records, "success")
+    solvable = per_seed(records, "success", only_expert_solvable=True)
+    distance = per_seed(records, "min_distance")
+    lines = [
+        "| method | demos | success (mean ± SE) | 95% CI | success, expert-solvable starts | min distance (mm) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for method in methods:
+        for n in demos:
+            s = summarize(success[(method, n)])
+            e = summarize(solvable[(method, n)])
+            d = summarize(distance[(method, n)])
+            lines.append(
+                f"| {LABELS.get(method, method)} | {n} | {s.mean:.2f} ± {s.se:.2f} | "
+                f"[{s.ci_low:.2f}, {s.ci_high:.2f}] | {e.mean:.2f} ± {e.se:.2f} | {1000 * d.mean:.1f} |"
+            )
+    return "\n".join(lines)
+
+
+def plot_success(records: list[dict[str, Any]], methods: tuple[str, ...], demos: tuple[int, ...], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    success = per_seed(records, "success")
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for method in methods:
+        stats = [summarize(success[(method, n)]) for n in demos]
+        ax.errorbar(demos, [s.mean for s in stats], yerr=[np.nan_to_num(s.se) for s in stats],
+                    marker="o", capsize=3, label=LABELS.get(method, method))
+    ax.set_xscale("log") if len(demos) > 2 else None
+    ax.set_xticks(demos, [str(n) for n in demos])
+    ax.set_xlabel("finetuning demonstrations")
+    ax.set_ylabel("success rate")
+    ax.set_ylim(0, 1)
+    ax.set_title("Point mass, hidden goal: frozen encoder + BC head")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def write_report(out: Path, records: list[dict[str, Any]], preset: Any, wall_seconds: float) -> str:
+    """Write table.md, success.png and report.md into ``out``; return the table."""
+    table = results_table(records, preset.methods, preset.demos)
+    atomic_write_bytes(out / "table.md", (table + "\n").encode())
+    plot_success(records, preset.methods, preset.demos, out / "success.png")
+    expert = np.mean([r["expert_success"] for r in records]) if records else float("nan")
+    report = f"""# Point-mass benchmark report
+
+Run folder: `{out}`. Wall time of this invocation: {wall_seconds / 60:.1f} min on
+{platform.machine()} / Python {platform.python_version()}.
+
+Preset: image {preset.image_size} px, {preset.pretrain_episodes} pretraining episodes (one hidden
+goal each), pretraining steps {preset.pretrain_steps} at batch {preset.pretrain_batch}, ID horizon
+{preset.horizon}, {preset.seeds} finetuning seeds (each its own hidden goal: task 1e6 + i),
+{preset.eval_episodes} rollouts per seed, frozen-head steps {preset.finetune_steps}, scratch steps
+{preset.scratch_steps}.
+
+Success = the mass came within 1.5 cm of the hidden goal at any step of the 100-step episode.
+Mean ± standard error over seeds, 95% percentile-bootstrap CI over seeds. "Expert-solvable" keeps
+only the starts from which the scripted expert itself succeeds (expert success on these
+evaluation starts: {expert:.2f}).
+
+{table}
+
+![success vs demos](success.png)
+
+Per-episode results: `results.jsonl` (one line per rollout, with seeds).
+"""
+    atomic_write_bytes(out / "report.md", report.encode())
+    return table

@@ -1,0 +1,1 @@
+"""Network building blocks: the image encoder and MLP heads."""

@@ -1,0 +1,1 @@
+"""Training: the objective-agnostic pretraining loop, finetuning, checkpoints."""

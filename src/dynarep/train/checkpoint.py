@@ -1,0 +1,81 @@
+"""Checkpoints as safetensors + JSON: loading never executes code (no pickles).
+
+``save_weights`` / ``load_weights`` handle one module; the optimizer state of a resumable run is
+flattened into tensors (``opt.<param>.<key>``) plus JSON for its hyperparameters.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from dynarep.data.store import atomic_write_json
+
+
+class CheckpointError(ValueError):
+    """A checkpoint is missing or does not match the network it is loaded into."""
+
+
+def save_tensors(path: Path, tensors: dict[str, torch.Tensor]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp))
+    os.replace(tmp, path)
+
+
+def save_weights(stem: Path, module: nn.Module, config: dict[str, Any]) -> None:
+    """Write ``stem.safetensors`` and ``stem.json`` (JSON last: its presence marks completeness)."""
+    stem = Path(stem)
+    save_tensors(stem.with_suffix(".safetensors"), module.state_dict())
+    atomic_write_json(stem.with_suffix(".json"), config)
+
+
+def read_config(stem: Path) -> dict[str, Any]:
+    path = Path(stem).with_suffix(".json")
+    if not path.exists():
+        raise CheckpointError(f"{path}: missing (expected a dynarep checkpoint config)")
+    return json.loads(path.read_text())
+
+
+def load_weights(stem: Path, module: nn.Module) -> None:
+    """Load weights into ``module``, with a one-line error when they belong to another network."""
+    path = Path(stem).with_suffix(".safetensors")
+    if not path.exists():
+        raise CheckpointError(f"{path}: missing")
+    tensors = load_file(str(path))
+    expected = module.state_dict()
+    missing = sorted(set(expected) - set(tensors))
+    unexpected = sorted(set(tensors) - set(expected))
+    wrong = [k for k in expected if k in tensors and tensors[k].shape != expected[k].shape]
+    if missing or unexpected or wrong:
+        detail = (missing and f"missing {missing[:3]}") or (unexpected and f"unexpected {unexpected[:3]}") or (
+            f"shape of {wrong[0]} is {tuple(tensors[wrong[0]].shape)}, expected {tuple(expected[wrong[0]].shape)}"
+        )
+        raise CheckpointError(f"{path}: weights do not fit this network ({detail})")
+    module.load_state_dict(tensors)
+
+
+def optimizer_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Split an optimizer state into tensors and JSON-able hyperparameters."""
+    state = optimizer.state_dict()
+    tensors = {
+        f"opt.{param}.{key}": value if torch.is_tensor(value) else torch.tensor(value)
+        for param, slots in state["state"].items()
+        for key, value in slots.items()
+    }
+    return tensors, {"param_groups": state["param_groups"]}
+
+
+def load_optimizer(optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
+    state: dict[int, dict[str, torch.Tensor]] = {}
+    for name, value in tensors.items():
+        if name.startswith("opt."):
+            _, param, key = name.split(".", 2)
+            state.setdefault(int(param), {})[key] = value
+    optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})

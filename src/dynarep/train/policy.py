@@ -1,0 +1,77 @@
+"""Few-shot policies: a frozen (or from-scratch) encoder plus the protocol's MLP head.
+
+Three kinds share one class so that evaluation never cares how a policy was trained:
+``frozen`` (pretrained φ, frozen; only the head learned), ``scratch`` (encoder and head trained end
+to end on the few demos) and ``state`` (the head reads the true position: an oracle baseline).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from dynarep.nets.encoder import ConvEncoder, EncoderConfig
+from dynarep.nets.mlp import mlp
+from dynarep.train.checkpoint import CheckpointError, load_weights, read_config, save_weights
+
+POLICY_KIND = "dynarep.policy/v1"
+POLICY_TYPES = ("frozen", "scratch", "state")
+STATE_DIM = 2  # the oracle sees position only: no velocity, no goal (protocol §1.2 "States")
+
+
+class Policy(nn.Module):
+    def __init__(self, policy_type: str, action_dim: int, encoder_config: EncoderConfig | None, dropout: float = 0.1) -> None:
+        super().__init__()
+        if policy_type not in POLICY_TYPES:
+            raise ValueError(f"unknown policy type {policy_type!r}; choose one of {POLICY_TYPES}")
+        self.policy_type = policy_type
+        self.encoder = ConvEncoder(encoder_config) if policy_type != "state" and encoder_config else None
+        in_dim = STATE_DIM if policy_type == "state" else self.encoder.config.embed_dim
+        self.head = mlp(in_dim, action_dim, dropout=dropout)
+
+    @property
+    def uses_pixels(self) -> bool:
+        return self.encoder is not None
+
+    def features(self, pixels: Tensor | None, positions: Tensor | None) -> Tensor:
+        if self.encoder is None:
+            return positions.float()
+        return self.encoder(pixels)
+
+    def forward(self, pixels: Tensor | None, positions: Tensor | None) -> Tensor:
+        return self.head(self.features(pixels, positions))
+
+
+def save_policy(path: Path, policy: Policy, info: dict[str, Any]) -> None:
+    config = {
+        "kind": POLICY_KIND,
+        "policy_type": policy.policy_type,
+        "encoder": policy.encoder.config.to_dict() if policy.encoder is not None else None,
+        "action_dim": policy.head[-2].out_features,
+        "dropout": policy.head[2].p,
+        **info,
+    }
+    save_weights(Path(path) / "policy", policy, config)
+
+
+def load_policy(path: str | Path) -> tuple[Policy, dict[str, Any]]:
+    """Load a policy folder written by ``dynarep finetune``: (policy in eval mode, its config)."""
+    stem = Path(path) / "policy"
+    config = read_config(stem)
+    if config.get("kind") != POLICY_KIND:
+        raise CheckpointError(f"{stem.with_suffix('.json')}: not a dynarep policy")
+    encoder = EncoderConfig.from_dict(config["encoder"]) if config["encoder"] else None
+    policy = Policy(config["policy_type"], config["action_dim"], encoder, config["dropout"])
+    load_weights(stem, policy)
+    return policy.eval(), config
+
+
+@torch.no_grad()
+def act(policy: Policy, pixels: Any, positions: Any) -> Any:
+    """Batched actions as numpy from numpy observations."""
+    pix = torch.from_numpy(pixels) if policy.uses_pixels else None
+    pos = torch.from_numpy(positions) if not policy.uses_pixels else None
+    return policy(pix, pos).numpy()

@@ -1,0 +1,156 @@
+"""``dynarep pretrain``: train an encoder with any registered objective.
+
+The loop reads ``objective.needs`` to build the sampler, calls ``objective(batch)``, steps AdamW
+with cosine decay, logs JSONL, checkpoints atomically (resuming where an interrupted run stopped),
+refuses to continue on a NaN/inf loss, and exports the encoder. It never names an objective.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors.torch import load_file
+from tqdm import tqdm
+
+from dynarep.data.store import EpisodeStore, atomic_write_json
+from dynarep.data.windows import WindowSampler
+from dynarep.nets.encoder import ConvEncoder, EncoderConfig, default_encoder_config
+from dynarep.objectives import get_objective
+from dynarep.train.checkpoint import load_optimizer, optimizer_tensors, save_tensors
+from dynarep.train.encoder_io import export_encoder
+from dynarep.train.schedule import cosine_lr, make_optimizer, set_lr
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or inf; the last good checkpoint is kept."""
+
+
+@dataclass
+class PretrainConfig:
+    """Optimisation settings of a pretraining run."""
+
+    steps: int = 2000
+    """Optimiser steps (the paper: 100k on a GPU); 0 exports the randomly initialised encoder."""
+    batch_size: int = 128
+    """Windows per step."""
+    lr: float = 1e-3
+    """Base learning rate, scaled by batch_size/256 (protocol §3.4)."""
+    weight_decay: float = 1e-4
+    """AdamW weight decay."""
+    seed: int = 0
+    """Seed of initialisation and sampling."""
+    max_episodes: int | None = None
+    """Use only the first N episodes of the store (None: all)."""
+    checkpoint_every: int = 500
+    """Steps between resumable checkpoints."""
+    log_every: int = 50
+    """Steps between JSONL log lines."""
+
+
+def mean_frame_sample(store: EpisodeStore, rows: np.ndarray, count: int = 5000, seed: int = 0) -> torch.Tensor:
+    picked = np.sort(np.random.default_rng(seed).choice(rows, size=min(count, len(rows)), replace=False))
+    return torch.from_numpy(np.asarray(store.images[picked]))
+
+
+def pretrain(
+    store_path: str | Path,
+    out: str | Path,
+    objective: str,
+    objective_config: Any | None = None,
+    config: PretrainConfig | None = None,
+    encoder_config: EncoderConfig | None = None,
+    progress: bool = True,
+) -> Path:
+    """Pretrain and export ``out/encoder.safetensors``; returns its path. Idempotent and resumable."""
+    config = config or PretrainConfig()
+    config_class, objective_class = get_objective(objective)
+    objective_config = objective_config if objective_config is not None else config_class()
+    out = Path(out)
+    store = EpisodeStore(store_path, in_memory=True)
+    encoder_config = encoder_config or default_encoder_config(store.image_size)
+    if encoder_config.image_size != store.image_size:
+        raise ValueError(
+            f"--image-size: encoder expects {encoder_config.image_size} px but {store.root} holds "
+            f"{store.image_size} px frames"
+        )
+    run = {
+        "objective": objective,
+        "objective_config": asdict(objective_config),
+        "pretrain": asdict(config),
+        "encoder": encoder_config.to_dict(),
+        "store": str(Path(store_path).resolve()),
+        "store_info": {k: store.info[k] for k in ("env", "collection", "num_episodes")},
+    }
+    encoder_json = out / "encoder.json"
+    if encoder_json.exists() and json.loads((out / "config.json").read_text()) == run:
+        return out / "encoder.safetensors"
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(out / "config.json", run)
+
+    torch.manual_seed(config.seed)
+    encoder = ConvEncoder(encoder_config)
+    model = objective_class(objective_config, encoder, store.action_dim)
+    sampler = WindowSampler(store, model.needs, seed=config.seed, max_episodes=config.max_episodes)
+    encoder.set_mean_frame(mean_frame_sample(store, store.episode_frame_rows(config.max_episodes), seed=config.seed))
+    optimizer = make_optimizer(model, config.lr, config.batch_size, config.weight_decay)
+    peak_lr = optimizer.param_groups[0]["lr"]
+    step = _resume(out, model, optimizer, sampler)
+
+    log = (out / "log.jsonl").open("a")
+    bar = tqdm(total=config.steps, initial=step, desc=f"pretrain {objective}", unit="step", disable=not progress)
+    model.train()
+    started = time.perf_counter()
+    while step < config.steps:
+        set_lr(optimizer, cosine_lr(peak_lr, step, config.steps))
+        loss, metrics = model(sampler.sample(config.batch_size))
+        if not math.isfinite(loss.item()):
+            raise TrainingDiverged(
+                f"pretrain {objective}: loss is {loss.item()} at step {step}; stopped, the last good "
+                f"checkpoint in {out} is kept (try a lower --lr)"
+            )
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        step += 1
+        bar.update()
+        if step % config.log_every == 0 or step == config.steps:
+            record = {"step": step, "time": round(time.perf_counter() - started, 2)}
+            record.update({f"pretrain/{k}": v for k, v in metrics.items()})
+            record["pretrain/lr"] = optimizer.param_groups[0]["lr"]
+            log.write(json.dumps(record) + "\n")
+            log.flush()
+            bar.set_postfix(loss=f"{metrics.get('loss', float('nan')):.4f}")
+        if step % config.checkpoint_every == 0 and step < config.steps:
+            _checkpoint(out, model, optimizer, sampler, step)
+    bar.close()
+    log.close()
+    _checkpoint(out, model, optimizer, sampler, step)
+    return export_encoder(
+        out, encoder.eval(), {"objective": objective, "steps": step, "store": run["store_info"]}
+    )
+
+
+def _checkpoint(out: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, sampler: WindowSampler, step: int) -> None:
+    tensors, meta = optimizer_tensors(optimizer)
+    tensors.update({f"model.{k}": v for k, v in model.state_dict().items()})
+    save_tensors(out / "checkpoint.safetensors", tensors)
+    atomic_write_json(out / "checkpoint.json", {"step": step, "optimizer": meta, "sampler": sampler.state_dict()})
+
+
+def _resume(out: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, sampler: WindowSampler) -> int:
+    meta_path = out / "checkpoint.json"
+    if not meta_path.exists():
+        return 0
+    meta = json.loads(meta_path.read_text())
+    tensors = load_file(str(out / "checkpoint.safetensors"))
+    model.load_state_dict({k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")})
+    load_optimizer(optimizer, tensors, meta["optimizer"])
+    sampler.load_state_dict(meta["sampler"])
+    return int(meta["step"])

@@ -1,0 +1,24 @@
+"""Optimiser and learning-rate schedule shared by pretraining and finetuning (protocol §3.4)."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+
+def make_optimizer(module: nn.Module, lr: float, batch_size: int, weight_decay: float) -> torch.optim.AdamW:
+    """AdamW with the protocol's linear scaling: peak lr = lr * batch_size / 256."""
+    params = [p for p in module.parameters() if p.requires_grad]
+    return torch.optim.AdamW(params, lr=lr * batch_size / 256, weight_decay=weight_decay)
+
+
+def cosine_lr(peak: float, step: int, total: int) -> float:
+    """Cosine decay from ``peak`` to 0 over ``total`` steps, no warm-up."""
+    return peak * 0.5 * (1.0 + math.cos(math.pi * min(step, total) / max(total, 1)))
+
+
+def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    for group in optimizer.param_groups:
+        group["lr"] = lr
