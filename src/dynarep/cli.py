@@ -40,54 +40,84 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     )
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
 
-    collect = verbs.add_parser("collect", help="roll out the scripted expert into an episode store",
-                               description="Roll out the scripted expert and write an episode store "
-                               "(resumable: re-run the same command to finish an interrupted one).")
+    collect = verbs.add_parser(
+        "collect",
+        help="roll out the scripted expert into an episode store",
+        description="Roll out the scripted expert and write an episode store "
+        "(resumable: re-run the same command to finish an interrupted one).",
+    )
     collect.add_argument("--out", required=True, help="store folder to write")
     collect.add_argument("--workers", type=int, default=2, help="worker processes (default: 2)")
     add_dataclass_arguments(collect, CollectSpec, "episodes")
     add_dataclass_arguments(collect, PointMassConfig, "environment (point mass)")
 
-    pretrain = verbs.add_parser("pretrain", help="pretrain an encoder with a registered objective",
-                                description="Pretrain an encoder and export encoder.safetensors + "
-                                "encoder.json into --out (resumes from its checkpoint).")
+    pretrain = verbs.add_parser(
+        "pretrain",
+        help="pretrain an encoder with a registered objective",
+        description="Pretrain an encoder and export encoder.safetensors + "
+        "encoder.json into --out (resumes from its checkpoint).",
+    )
     pretrain.add_argument("--store", required=True, help="episode store to train on")
     pretrain.add_argument("--out", required=True, help="run folder to write")
     objective = _objective_from_argv(argv)
-    pretrain.add_argument("--objective", default=DEFAULT_OBJECTIVE, choices=None,
-                          help=f"one of: {', '.join(objective_names())} (default: {DEFAULT_OBJECTIVE})")
+    pretrain.add_argument(
+        "--objective",
+        default=DEFAULT_OBJECTIVE,
+        choices=None,
+        help=f"one of: {', '.join(objective_names())} (default: {DEFAULT_OBJECTIVE})",
+    )
     add_dataclass_arguments(pretrain, PretrainConfig, "optimisation")
     try:
         config_class, _ = get_objective(objective)
-        add_dataclass_arguments(pretrain, config_class, f"options of --objective {objective} "
-                                "(pass --objective NAME --help for another's)")
+        add_dataclass_arguments(
+            pretrain,
+            config_class,
+            f"options of --objective {objective} (pass --objective NAME --help for another's)",
+        )
     except KeyError:
         pass  # reported as a one-line error once arguments are parsed
 
-    finetune = verbs.add_parser("finetune", help="few-shot behaviour cloning on a frozen encoder",
-                                description="Train a policy head on a few demos: frozen pretrained "
-                                "encoder, from-scratch pixels, or the state oracle.")
+    finetune = verbs.add_parser(
+        "finetune",
+        help="few-shot behaviour cloning on a frozen encoder",
+        description="Train a policy head on a few demos: frozen pretrained "
+        "encoder, from-scratch pixels, or the state oracle.",
+    )
     finetune.add_argument("--store", required=True, help="finetuning episode store")
     finetune.add_argument("--out", required=True, help="policy folder to write")
-    finetune.add_argument("--policy-type", default="frozen", choices=("frozen", "scratch", "state"),
-                          help="frozen pretrained encoder, scratch pixels, or state oracle (default: frozen)")
+    finetune.add_argument(
+        "--policy-type",
+        default="frozen",
+        choices=("frozen", "scratch", "state"),
+        help="frozen pretrained encoder, scratch pixels, or state oracle (default: frozen)",
+    )
     finetune.add_argument("--encoder", default=None, help="pretrained encoder (run folder or .safetensors)")
     add_dataclass_arguments(finetune, FinetuneConfig, "finetuning")
 
-    evaluate = verbs.add_parser("evaluate", help="roll out a policy in its finetuning context",
-                                description="Roll out a finetuned policy in its hidden context and append "
-                                "one JSON line per episode to --out.")
+    evaluate = verbs.add_parser(
+        "evaluate",
+        help="roll out a policy in its finetuning context",
+        description="Roll out a finetuned policy in its hidden context and append "
+        "one JSON line per episode to --out.",
+    )
     evaluate.add_argument("--policy", required=True, help="policy folder written by `dynarep finetune`")
     evaluate.add_argument("--episodes", type=int, default=100, help="rollouts (default: 100)")
     evaluate.add_argument("--seed", type=int, default=0, help="seed of the start positions (default: 0)")
     evaluate.add_argument("--out", default=None, help="JSONL file to append per-episode results to")
 
-    benchmark = verbs.add_parser("benchmark", help="run a whole comparison and write a report",
-                                 description="Collect, pretrain, finetune and evaluate every method over "
-                                 "5 seeds; print the table; write results.jsonl, success.png and report.md.")
+    benchmark = verbs.add_parser(
+        "benchmark",
+        help="run a whole comparison and write a report",
+        description="Collect, pretrain, finetune and evaluate every method over "
+        "5 seeds; print the table; write results.jsonl, success.png and report.md.",
+    )
     benchmark.add_argument("suite", choices=("pointmass",), help="which benchmark")
-    benchmark.add_argument("--preset", default="quick", choices=tuple(PRESETS),
-                           help="quick (<20 min on 2 CPU cores), cpu (~1 h), paper (GPU sizes)")
+    benchmark.add_argument(
+        "--preset",
+        default="quick",
+        choices=tuple(PRESETS),
+        help="quick (<20 min on 2 CPU cores), cpu (~1 h), paper (GPU sizes)",
+    )
     benchmark.add_argument("--out", default=None, help="run folder (default: runs/pointmass-PRESET)")
     return parser
 
@@ -107,21 +137,32 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.verb == "collect":
         from dynarep.data.collect import collect
 
-        store = collect(args.out, build_dataclass(PointMassConfig, args), build_dataclass(CollectSpec, args), args.workers)
-        print(f"{store.root}: {store.num_episodes} episodes, {len(store.images)} frames, "
-              f"expert success {store.info['expert_success_rate']:.2f}")
+        store = collect(
+            args.out, build_dataclass(PointMassConfig, args), build_dataclass(CollectSpec, args), args.workers
+        )
+        print(
+            f"{store.root}: {store.num_episodes} episodes, {len(store.images)} frames, "
+            f"expert success {store.info['expert_success_rate']:.2f}"
+        )
     elif args.verb == "pretrain":
         from dynarep.objectives import get_objective
         from dynarep.train.pretrain import pretrain
 
         config_class, _ = get_objective(args.objective)
-        path = pretrain(args.store, args.out, args.objective, build_dataclass(config_class, args),
-                        build_dataclass(PretrainConfig, args))
+        path = pretrain(
+            args.store,
+            args.out,
+            args.objective,
+            build_dataclass(config_class, args),
+            build_dataclass(PretrainConfig, args),
+        )
         print(f"encoder written to {path}")
     elif args.verb == "finetune":
         from dynarep.train.finetune import finetune
 
-        out = finetune(args.store, args.out, args.policy_type, args.encoder, build_dataclass(FinetuneConfig, args))
+        out = finetune(
+            args.store, args.out, args.policy_type, args.encoder, build_dataclass(FinetuneConfig, args)
+        )
         print(f"policy written to {out}")
     elif args.verb == "evaluate":
         from dynarep.evaluate.rollout import evaluate

@@ -50,7 +50,9 @@ def _parser_for(annotation: Any) -> tuple[Any, dict[str, Any]]:
     return annotation, {}
 
 
-def add_dataclass_arguments(parser: argparse.ArgumentParser | Any, cls: type, title: str | None = None, skip: tuple[str, ...] = ()) -> None:
+def add_dataclass_arguments(
+    parser: argparse.ArgumentParser | Any, cls: type, title: str | None = None, skip: tuple[str, ...] = ()
+) -> None:
     group = parser.add_argument_group(title) if title else parser
     hints = typing.get_type_hints(cls)
     docs = field_docs(cls)

@@ -102,14 +102,19 @@ def _chunk_paths(chunks: Path, index: int) -> tuple[Path, Path]:
     return chunks / f"episode_{index:06d}.npy", chunks / f"episode_{index:06d}.parquet"
 
 
-def _write_chunks(env_dict: dict[str, Any], spec_dict: dict[str, Any], chunks: str, indices: list[int]) -> int:
+def _write_chunks(
+    env_dict: dict[str, Any], spec_dict: dict[str, Any], chunks: str, indices: list[int]
+) -> int:
     """Worker entry point: record episodes and write each as an atomic chunk."""
     env = PointMassConfig(**{k: v for k, v in env_dict.items() if k != "name"})
     spec = CollectSpec(**spec_dict)
     for index, episode in zip(indices, record_episodes(env, spec, indices), strict=True):
         frames_path, table_path = _chunk_paths(Path(chunks), index)
         table = frame_table(episode, index, FPS).replace_schema_metadata(
-            {"start_seed": str(episode.start_seed), "context": ",".join(repr(float(x)) for x in episode.context)}
+            {
+                "start_seed": str(episode.start_seed),
+                "context": ",".join(repr(float(x)) for x in episode.context),
+            }
         )
         atomic_save_npy(frames_path, episode.frames)
         atomic_write_parquet(table_path, table)  # written last: its presence marks the chunk done
@@ -148,8 +153,13 @@ def collect(
         atomic_write_json(spec_file, provenance)
     todo = [i for i in range(spec.episodes) if not _chunk_paths(chunks, i)[1].exists()]
     groups = [todo[i : i + batch] for i in range(0, len(todo), batch)]
-    bar = tqdm(total=spec.episodes, initial=spec.episodes - len(todo), desc=f"collect {out.name}",
-               unit="ep", disable=not progress)
+    bar = tqdm(
+        total=spec.episodes,
+        initial=spec.episodes - len(todo),
+        desc=f"collect {out.name}",
+        unit="ep",
+        disable=not progress,
+    )
     if groups:
         args = (env.to_dict(), asdict(spec), str(chunks))
         if workers <= 1:
@@ -201,8 +211,9 @@ def _assemble(out: Path, chunks: Path, env: PointMassConfig, spec: CollectSpec, 
     image_path = out / "images" / f"{IMAGE_KEY}.npy"
     image_path.parent.mkdir(parents=True, exist_ok=True)
     (chunks / "assembled.npy").replace(image_path)
-    atomic_write_parquet(out / "data" / "frames.parquet", pa.concat_tables(
-        [t.replace_schema_metadata(None) for t in tables]))
+    atomic_write_parquet(
+        out / "data" / "frames.parquet", pa.concat_tables([t.replace_schema_metadata(None) for t in tables])
+    )
     atomic_write_parquet(out / "meta" / "episodes.parquet", pa.Table.from_pylist(rows))
     successes = [r["success"] for r in rows]
     info = {

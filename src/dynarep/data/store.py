@@ -129,9 +129,7 @@ class EpisodeStore:
         self.info: dict[str, Any] = json.loads(info_path.read_text())
         version = self.info.get("schema_version")
         if version != SCHEMA_VERSION:
-            raise StoreError(
-                f"{info_path}: schema_version {version!r}, this dynarep reads {SCHEMA_VERSION}"
-            )
+            raise StoreError(f"{info_path}: schema_version {version!r}, this dynarep reads {SCHEMA_VERSION}")
         self.episodes = self._read_table("meta/episodes.parquet", EPISODE_COLUMNS)
         frames = self._read_table("data/frames.parquet", FRAME_COLUMNS)
         if self.episodes.num_rows == 0:
@@ -149,8 +147,7 @@ class EpisodeStore:
             )
         if len(self.images) != frames.num_rows:
             raise StoreError(
-                f"{image_path}: {len(self.images)} frames but data/frames.parquet has "
-                f"{frames.num_rows} rows"
+                f"{image_path}: {len(self.images)} frames but data/frames.parquet has {frames.num_rows} rows"
             )
         self.episode_index = frames["episode_index"].to_numpy()
         self.frame_index = frames["frame_index"].to_numpy()

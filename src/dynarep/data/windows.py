@@ -65,7 +65,9 @@ class WindowSampler:
         """The windows anchored at the given frame rows (no randomness except the shift)."""
         anchors = np.sort(anchors)
         frames = {
-            k: random_shift(torch.from_numpy(self.store.images[anchors + k]), self.window.shift, self.generator)
+            k: random_shift(
+                torch.from_numpy(self.store.images[anchors + k]), self.window.shift, self.generator
+            )
             for k in self.window.frames
         }
         actions = np.stack([self.store.actions[anchors + k] for k in self.window.actions], axis=1)

@@ -8,15 +8,22 @@ no rendering) from the same starts, so results can be read against the expert's 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from tqdm import tqdm
 
 from dynarep.envs.experts import pointmass_expert
-from dynarep.envs.pointmass import PointMassBatch, PointMassConfig, goal_for_task, start_for_seed
+from dynarep.envs.pointmass import (
+    SUCCESS_RADIUS,
+    PointMassBatch,
+    PointMassConfig,
+    goal_for_task,
+    start_for_seed,
+)
 from dynarep.train.policy import Policy, act, load_policy
 
 EVAL_SEED_OFFSET = 10_000_000  # keeps evaluation starts apart from collection starts
@@ -26,22 +33,37 @@ def eval_starts(seed: int, episodes: int) -> np.ndarray:
     return np.stack([start_for_seed(EVAL_SEED_OFFSET + seed * 100_003 + i) for i in range(episodes)])
 
 
+@dataclass
+class Rollouts:
+    """What a batch of episodes did: the final simulator state plus per-episode tallies."""
+
+    sim: PointMassBatch
+    first_success: np.ndarray  # step of first success, -1 if never
+    steps_inside: np.ndarray  # steps spent within the success radius (the return)
+
+
 def run_episodes(
     env: PointMassConfig,
     task_id: int,
     starts: np.ndarray,
-    controller: Any,
+    controller: Callable[[np.ndarray | None, np.ndarray, np.ndarray, np.ndarray], np.ndarray],
     render: bool,
     progress: bool = False,
-) -> PointMassBatch:
-    """Run ``controller(pixels, positions, velocities, goals) -> actions`` for a full episode."""
-    sim = PointMassBatch(env, len(starts))
-    sim.reset(starts, np.repeat(goal_for_task(task_id)[None], len(starts), axis=0))
-    for _ in tqdm(range(env.episode_steps), desc="rollout", disable=not progress):
+) -> Rollouts:
+    """Run ``controller(pixels, positions, velocities, goals) -> actions`` for full episodes."""
+    n = len(starts)
+    sim = PointMassBatch(env, n)
+    sim.reset(starts, np.repeat(goal_for_task(task_id)[None], n, axis=0))
+    first_success = np.full(n, -1)
+    steps_inside = np.zeros(n)
+    for step in tqdm(range(env.episode_steps), desc="rollout", disable=not progress):
         pixels = sim.render() if render else None
         sim.step(controller(pixels, sim.positions(), sim.velocities(), sim.goals))
+        inside = sim.distance() <= SUCCESS_RADIUS
+        steps_inside += inside
+        first_success[(first_success < 0) & inside] = step + 1
     sim.close()
-    return sim
+    return Rollouts(sim, first_success, steps_inside)
 
 
 def evaluate_policy(
@@ -53,36 +75,30 @@ def evaluate_policy(
     progress: bool = False,
 ) -> list[dict[str, Any]]:
     """Per-episode results of ``episodes`` rollouts from seeded random starts."""
-    torch.set_grad_enabled(False)
     starts = eval_starts(seed, episodes)
-    first_success = np.full(episodes, -1)
-    hits = np.zeros(episodes)
-
-    def control(pixels, positions, velocities, goals):
-        return act(policy, pixels, positions.astype(np.float32))
-
-    sim = PointMassBatch(env, episodes)
-    sim.reset(starts, np.repeat(goal_for_task(task_id)[None], episodes, axis=0))
-    for step in tqdm(range(env.episode_steps), desc="evaluate", disable=not progress):
-        pixels = sim.render() if policy.uses_pixels else None
-        sim.step(control(pixels, sim.positions(), sim.velocities(), sim.goals))
-        inside = sim.distance() <= 0.015
-        hits += inside
-        first_success[(first_success < 0) & inside] = step + 1
-    sim.close()
-    expert = run_episodes(env, task_id, starts, lambda _p, pos, vel, goal: pointmass_expert(pos, vel, goal), render=False)
-    final = sim.distance()
+    learner = run_episodes(
+        env,
+        task_id,
+        starts,
+        lambda pix, pos, _vel, _goal: act(policy, pix, pos.astype(np.float32)),
+        render=policy.uses_pixels,
+        progress=progress,
+    )
+    expert = run_episodes(
+        env, task_id, starts, lambda _pix, pos, vel, goal: pointmass_expert(pos, vel, goal), render=False
+    )
+    sim, final = learner.sim, learner.sim.distance()
     return [
         {
             "task_id": task_id,
             "seed": seed,
             "episode": i,
             "success": bool(sim.succeeded[i]),
-            "steps": int(first_success[i]) if first_success[i] > 0 else env.episode_steps,
-            "return": float(hits[i]),
+            "steps": int(learner.first_success[i]) if learner.first_success[i] > 0 else env.episode_steps,
+            "return": float(learner.steps_inside[i]),
             "min_distance": float(sim.min_distance[i]),
             "final_distance": float(final[i]),
-            "expert_success": bool(expert.succeeded[i]),
+            "expert_success": bool(expert.sim.succeeded[i]),
         }
         for i in range(episodes)
     ]

@@ -37,7 +37,9 @@ def check_methods(methods: tuple[str, ...]) -> None:
             get_objective(method)  # raises a one-line error naming the choices
 
 
-def run(preset: Preset | str = "quick", out: str | Path = "runs/pointmass-quick", progress: bool = True) -> str:
+def run(
+    preset: Preset | str = "quick", out: str | Path = "runs/pointmass-quick", progress: bool = True
+) -> str:
     """Run (or resume) the benchmark in ``out`` and return the printed table."""
     preset = PRESETS[preset] if isinstance(preset, str) else preset
     check_methods(preset.methods)
@@ -49,7 +51,9 @@ def run(preset: Preset | str = "quick", out: str | Path = "runs/pointmass-quick"
 
     # 1. Data: a multitask corpus, and one few-demo set per seed in a new hidden context.
     pretrain_store = out / "data" / "pretrain"
-    collect(pretrain_store, env, CollectSpec(episodes=preset.pretrain_episodes), preset.workers, progress=progress)
+    collect(
+        pretrain_store, env, CollectSpec(episodes=preset.pretrain_episodes), preset.workers, progress=progress
+    )
     finetune_stores = []
     for i in range(preset.seeds):
         spec = CollectSpec(
@@ -69,8 +73,14 @@ def run(preset: Preset | str = "quick", out: str | Path = "runs/pointmass-quick"
         objective = "inverse_dynamics" if method == "random" else method
         config_class, _ = get_objective(objective)
         fields = config_class.__dataclass_fields__
-        options = {k: v for k, v in (("horizon", preset.horizon), ("shift", preset.pretrain_shift)) if k in fields}
-        steps = 0 if method == "random" else preset.pretrain_steps.get(method, max(preset.pretrain_steps.values()))
+        options = {
+            k: v for k, v in (("horizon", preset.horizon), ("shift", preset.pretrain_shift)) if k in fields
+        }
+        steps = (
+            0
+            if method == "random"
+            else preset.pretrain_steps.get(method, max(preset.pretrain_steps.values()))
+        )
         encoders[method] = pretrain(
             pretrain_store,
             out / "encoders" / method,
@@ -97,7 +107,13 @@ def run(preset: Preset | str = "quick", out: str | Path = "runs/pointmass-quick"
         for i in range(preset.seeds)
     ]
     todo = [job for job in jobs if not Path(job["results"]).exists()]
-    bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc="finetune+evaluate", unit="job", disable=not progress)
+    bar = tqdm(
+        total=len(jobs),
+        initial=len(jobs) - len(todo),
+        desc="finetune+evaluate",
+        unit="job",
+        disable=not progress,
+    )
     if todo:
         context = multiprocessing.get_context("spawn")
         with futures.ProcessPoolExecutor(preset.workers, mp_context=context) as pool:
@@ -124,7 +140,9 @@ def finetune_and_evaluate(job: dict[str, Any]) -> str:
     policy_type = {"scratch": "scratch", "state": "state"}.get(method, "frozen")
     config = FinetuneConfig(demos=job["demos"], steps=preset.finetune_steps, seed=job["seed"])
     if policy_type == "scratch":
-        config = replace(config, steps=preset.scratch_steps, batch_size=preset.scratch_batch, shift=preset.scratch_shift)
+        config = replace(
+            config, steps=preset.scratch_steps, batch_size=preset.scratch_batch, shift=preset.scratch_shift
+        )
     finetune(job["store"], job["out"], policy_type, job["encoder"], config, progress=False)
     records = evaluate(
         job["out"],

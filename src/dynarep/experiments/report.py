@@ -21,7 +21,9 @@ LABELS = {
 }
 
 
-def per_seed(records: list[dict[str, Any]], key: str, only_expert_solvable: bool = False) -> dict[tuple[str, int], list[float]]:
+def per_seed(
+    records: list[dict[str, Any]], key: str, only_expert_solvable: bool = False
+) -> dict[tuple[str, int], list[float]]:
     """(method, demos) -> the per-seed mean of ``key`` (seeds sorted)."""
     groups: dict[tuple[str, int, int], list[float]] = defaultdict(list)
     for r in records:
@@ -40,7 +42,8 @@ def results_table(records: list[dict[str, Any]], methods: tuple[str, ...], demos
     solvable = per_seed(records, "success", only_expert_solvable=True)
     distance = per_seed(records, "min_distance")
     lines = [
-        "| method | demos | success (mean ± SE) | 95% CI | success, expert-solvable starts | min distance (mm) |",
+        "| method | demos | success (mean ± SE) | 95% CI | success, expert-solvable starts "
+        "| min distance (mm) |",
         "|---|---|---|---|---|---|",
     ]
     for method in methods:
@@ -55,7 +58,9 @@ def results_table(records: list[dict[str, Any]], methods: tuple[str, ...], demos
     return "\n".join(lines)
 
 
-def plot_success(records: list[dict[str, Any]], methods: tuple[str, ...], demos: tuple[int, ...], path: Path) -> None:
+def plot_success(
+    records: list[dict[str, Any]], methods: tuple[str, ...], demos: tuple[int, ...], path: Path
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -65,8 +70,14 @@ def plot_success(records: list[dict[str, Any]], methods: tuple[str, ...], demos:
     fig, ax = plt.subplots(figsize=(6, 4))
     for method in methods:
         stats = [summarize(success[(method, n)]) for n in demos]
-        ax.errorbar(demos, [s.mean for s in stats], yerr=[np.nan_to_num(s.se) for s in stats],
-                    marker="o", capsize=3, label=LABELS.get(method, method))
+        ax.errorbar(
+            demos,
+            [s.mean for s in stats],
+            yerr=[np.nan_to_num(s.se) for s in stats],
+            marker="o",
+            capsize=3,
+            label=LABELS.get(method, method),
+        )
     ax.set_xscale("log") if len(demos) > 2 else None
     ax.set_xticks(demos, [str(n) for n in demos])
     ax.set_xlabel("finetuning demonstrations")

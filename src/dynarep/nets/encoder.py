@@ -113,4 +113,3 @@ class ConvEncoder(nn.Module):
 
     def forward(self, frames: Tensor) -> Tensor:
         return self.project(self.softmax(self.conv(self.normalize(frames))))
-

@@ -54,9 +54,13 @@ def load_weights(stem: Path, module: nn.Module) -> None:
     unexpected = sorted(set(tensors) - set(expected))
     wrong = [k for k in expected if k in tensors and tensors[k].shape != expected[k].shape]
     if missing or unexpected or wrong:
-        detail = (missing and f"missing {missing[:3]}") or (unexpected and f"unexpected {unexpected[:3]}") or (
-            f"shape of {wrong[0]} is {tuple(tensors[wrong[0]].shape)}, expected {tuple(expected[wrong[0]].shape)}"
-        )
+        if missing:
+            detail = f"missing {missing[:3]}"
+        elif unexpected:
+            detail = f"unexpected {unexpected[:3]}"
+        else:
+            key = wrong[0]
+            detail = f"shape of {key} is {tuple(tensors[key].shape)}, expected {tuple(expected[key].shape)}"
         raise CheckpointError(f"{path}: weights do not fit this network ({detail})")
     module.load_state_dict(tensors)
 
@@ -72,7 +76,9 @@ def optimizer_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch
     return tensors, {"param_groups": state["param_groups"]}
 
 
-def load_optimizer(optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
+def load_optimizer(
+    optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], meta: dict[str, Any]
+) -> None:
     state: dict[int, dict[str, torch.Tensor]] = {}
     for name, value in tensors.items():
         if name.startswith("opt."):

@@ -31,7 +31,9 @@ def load_encoder(path: str | Path) -> ConvEncoder:
     stem = _stem(path)
     config = read_config(stem)
     if config.get("kind") != ENCODER_KIND:
-        raise CheckpointError(f"{stem.with_suffix('.json')}: not a dynarep encoder (kind {config.get('kind')!r})")
+        raise CheckpointError(
+            f"{stem.with_suffix('.json')}: not a dynarep encoder (kind {config.get('kind')!r})"
+        )
     encoder = ConvEncoder(EncoderConfig.from_dict(config["encoder"]))
     load_weights(stem, encoder)
     return encoder.eval()

@@ -80,7 +80,12 @@ def finetune(
         policy.encoder.load_state_dict(encoder.state_dict())
         policy.encoder.requires_grad_(False)
         with torch.no_grad():
-            inputs = torch.cat([policy.encoder(torch.from_numpy(store.images[c])) for c in np.array_split(rows, max(1, len(rows) // 512))])
+            inputs = torch.cat(
+                [
+                    policy.encoder(torch.from_numpy(store.images[c]))
+                    for c in np.array_split(rows, max(1, len(rows) // 512))
+                ]
+            )
     elif policy_type == "scratch":
         policy = Policy("scratch", store.action_dim, default_encoder_config(store.image_size), config.dropout)
         inputs = torch.from_numpy(np.asarray(store.images[rows]))
@@ -113,7 +118,13 @@ def finetune(
         loss.backward()
         optimizer.step()
         if (step + 1) % 100 == 0 or step + 1 == config.steps:
-            log.append({"step": step + 1, "finetune/loss": loss.item(), "time": round(time.perf_counter() - started, 2)})
+            log.append(
+                {
+                    "step": step + 1,
+                    "finetune/loss": loss.item(),
+                    "time": round(time.perf_counter() - started, 2),
+                }
+            )
     out.mkdir(parents=True, exist_ok=True)
     (out / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in log))
     info = {

@@ -23,7 +23,9 @@ STATE_DIM = 2  # the oracle sees position only: no velocity, no goal (protocol Â
 
 
 class Policy(nn.Module):
-    def __init__(self, policy_type: str, action_dim: int, encoder_config: EncoderConfig | None, dropout: float = 0.1) -> None:
+    def __init__(
+        self, policy_type: str, action_dim: int, encoder_config: EncoderConfig | None, dropout: float = 0.1
+    ) -> None:
         super().__init__()
         if policy_type not in POLICY_TYPES:
             raise ValueError(f"unknown policy type {policy_type!r}; choose one of {POLICY_TYPES}")

@@ -54,7 +54,9 @@ class PretrainConfig:
     """Steps between JSONL log lines."""
 
 
-def mean_frame_sample(store: EpisodeStore, rows: np.ndarray, count: int = 5000, seed: int = 0) -> torch.Tensor:
+def mean_frame_sample(
+    store: EpisodeStore, rows: np.ndarray, count: int = 5000, seed: int = 0
+) -> torch.Tensor:
     picked = np.sort(np.random.default_rng(seed).choice(rows, size=min(count, len(rows)), replace=False))
     return torch.from_numpy(np.asarray(store.images[picked]))
 
@@ -98,13 +100,17 @@ def pretrain(
     encoder = ConvEncoder(encoder_config)
     model = objective_class(objective_config, encoder, store.action_dim)
     sampler = WindowSampler(store, model.needs, seed=config.seed, max_episodes=config.max_episodes)
-    encoder.set_mean_frame(mean_frame_sample(store, store.episode_frame_rows(config.max_episodes), seed=config.seed))
+    encoder.set_mean_frame(
+        mean_frame_sample(store, store.episode_frame_rows(config.max_episodes), seed=config.seed)
+    )
     optimizer = make_optimizer(model, config.lr, config.batch_size, config.weight_decay)
     peak_lr = optimizer.param_groups[0]["lr"]
     step = _resume(out, model, optimizer, sampler)
 
     log = (out / "log.jsonl").open("a")
-    bar = tqdm(total=config.steps, initial=step, desc=f"pretrain {objective}", unit="step", disable=not progress)
+    bar = tqdm(
+        total=config.steps, initial=step, desc=f"pretrain {objective}", unit="step", disable=not progress
+    )
     model.train()
     started = time.perf_counter()
     while step < config.steps:
@@ -137,20 +143,28 @@ def pretrain(
     )
 
 
-def _checkpoint(out: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, sampler: WindowSampler, step: int) -> None:
+def _checkpoint(
+    out: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, sampler: WindowSampler, step: int
+) -> None:
     tensors, meta = optimizer_tensors(optimizer)
     tensors.update({f"model.{k}": v for k, v in model.state_dict().items()})
+    tensors["rng.torch"] = torch.get_rng_state()  # dropout draws from the global generator
     save_tensors(out / "checkpoint.safetensors", tensors)
-    atomic_write_json(out / "checkpoint.json", {"step": step, "optimizer": meta, "sampler": sampler.state_dict()})
+    atomic_write_json(
+        out / "checkpoint.json", {"step": step, "optimizer": meta, "sampler": sampler.state_dict()}
+    )
 
 
-def _resume(out: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, sampler: WindowSampler) -> int:
+def _resume(
+    out: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, sampler: WindowSampler
+) -> int:
     meta_path = out / "checkpoint.json"
     if not meta_path.exists():
         return 0
     meta = json.loads(meta_path.read_text())
     tensors = load_file(str(out / "checkpoint.safetensors"))
-    model.load_state_dict({k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")})
+    model.load_state_dict({k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")})
     load_optimizer(optimizer, tensors, meta["optimizer"])
     sampler.load_state_dict(meta["sampler"])
+    torch.set_rng_state(tensors["rng.torch"])
     return int(meta["step"])

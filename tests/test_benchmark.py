@@ -1,0 +1,40 @@
+import json
+
+from dynarep.experiments.pointmass import run
+from dynarep.experiments.presets import PRESETS, Preset
+
+TINY = Preset(
+    pretrain_episodes=4,
+    pretrain_steps={"inverse_dynamics": 3, "bc": 3},
+    pretrain_batch=8,
+    seeds=2,
+    demos=(1, 2),
+    finetune_steps=5,
+    scratch_steps=2,
+    scratch_batch=8,
+    eval_episodes=3,
+)
+
+
+def test_benchmark_runs_every_method_and_resumes(tmp_path):
+    table = run(TINY, tmp_path, progress=False)
+    records = [json.loads(x) for x in (tmp_path / "results.jsonl").read_text().splitlines()]
+    assert len(records) == len(TINY.methods) * TINY.seeds * len(TINY.demos) * TINY.eval_episodes
+    for label in ("ID", "BC", "Scratch", "Random", "State"):
+        assert label in table
+    assert (tmp_path / "success.png").stat().st_size > 1000
+    assert "success vs demos" in (tmp_path / "report.md").read_text()
+    # two seeds, two hidden goals
+    assert len({r["task_id"] for r in records}) == 2
+    # a second run finds everything done and redoes nothing
+    marker = tmp_path / "results" / "bc_seed0_demos1.jsonl"
+    before = marker.stat().st_mtime_ns
+    assert run(TINY, tmp_path, progress=False) == table
+    assert marker.stat().st_mtime_ns == before
+
+
+def test_presets_cover_quick_cpu_and_paper():
+    assert set(PRESETS) == {"quick", "cpu", "paper"}
+    assert (
+        PRESETS["paper"].image_size == 84 and PRESETS["paper"].pretrain_steps["inverse_dynamics"] == 100_000
+    )

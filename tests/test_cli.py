@@ -1,0 +1,99 @@
+import subprocess
+import sys
+
+import pytest
+
+from dynarep.cli import build_parser, main
+
+
+@pytest.mark.parametrize("verb", ["collect", "pretrain", "finetune", "evaluate", "benchmark"])
+def test_every_verb_documents_its_flags(verb, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([verb, "--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    assert "--" in text
+    parser = build_parser([verb])
+    sub = parser._subparsers._group_actions[0].choices[verb]
+    for action in sub._actions:
+        if action.option_strings and action.dest != "help":
+            assert action.help, f"{verb} {action.option_strings} has no help"
+
+
+def test_pretrain_help_shows_the_chosen_objectives_options(capsys):
+    with pytest.raises(SystemExit):
+        main(["pretrain", "--objective", "inverse_dynamics", "--help"])
+    assert "--horizon" in capsys.readouterr().out
+
+
+def test_unknown_objective_is_one_line(tiny_store, tmp_path, capsys):
+    code = main(["pretrain", "--store", str(tiny_store), "--out", str(tmp_path), "--objective", "nope"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "unknown objective 'nope'" in err and "inverse_dynamics" in err
+
+
+def test_missing_store_names_the_path(tmp_path, capsys):
+    code = main(["pretrain", "--store", str(tmp_path / "missing"), "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2 and "missing: no such episode store" in err
+
+
+def test_wrong_image_size_is_one_line(tmp_path, capsys):
+    code = main(["collect", "--out", str(tmp_path), "--episodes", "1", "--image-size", "40"])
+    assert code == 2 and "image_size 40 is not supported" in capsys.readouterr().err
+
+
+def test_console_script_walkthrough(tmp_path):
+    """collect -> pretrain -> finetune -> evaluate through the real command line."""
+    run = [sys.executable, "-m", "dynarep.cli"]
+    common = ["--image-size", "32", "--episode-steps", "8"]
+    steps = [
+        ["collect", "--out", f"{tmp_path}/pre", "--episodes", "3", "--workers", "1", *common],
+        [
+            "collect",
+            "--out",
+            f"{tmp_path}/ft",
+            "--episodes",
+            "2",
+            "--first-task",
+            "1000000",
+            "--episodes-per-task",
+            "2",
+            "--workers",
+            "1",
+            *common,
+        ],
+        [
+            "pretrain",
+            "--store",
+            f"{tmp_path}/pre",
+            "--out",
+            f"{tmp_path}/enc",
+            "--steps",
+            "3",
+            "--batch-size",
+            "8",
+            "--horizon",
+            "2",
+        ],
+        [
+            "finetune",
+            "--store",
+            f"{tmp_path}/ft",
+            "--out",
+            f"{tmp_path}/pol",
+            "--encoder",
+            f"{tmp_path}/enc",
+            "--steps",
+            "3",
+            "--demos",
+            "2",
+        ],
+        ["evaluate", "--policy", f"{tmp_path}/pol", "--episodes", "2", "--out", f"{tmp_path}/r.jsonl"],
+    ]
+    for args in steps:
+        result = subprocess.run(run + args, capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr
+    assert '"eval/success"' in result.stdout
+    assert len((tmp_path / "r.jsonl").read_text().splitlines()) == 2

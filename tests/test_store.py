@@ -1,0 +1,95 @@
+import json
+import shutil
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from dynarep.data.collect import CollectSpec, _write_chunks, collect
+from dynarep.data.store import EpisodeStore, StoreError
+from tests.conftest import TINY_ENV
+
+
+def test_store_layout_and_contents(tiny_store):
+    store = EpisodeStore(tiny_store)
+    assert store.num_episodes == 6
+    assert store.images.shape == (6 * 11, 32, 32, 3)
+    assert store.actions.shape == (66, 2) and store.states.shape == (66, 4)
+    assert store.has_action.sum() == 60  # the final frame of each episode has no action
+    assert np.abs(store.actions).max() <= 1.0
+    # one fresh hidden context per pretraining episode, recorded per episode
+    assert len({tuple(c) for c in store.contexts}) == 6
+    assert store.info["schema_version"] == 1 and store.info["env"]["image_size"] == 32
+    assert (tiny_store / "meta" / "episodes.parquet").exists()
+
+
+def test_finetune_store_shares_one_context(tiny_finetune_store):
+    store = EpisodeStore(tiny_finetune_store)
+    assert len({tuple(c) for c in store.contexts}) == 1
+    assert set(store.episodes["task_index"].to_pylist()) == {1_000_000}
+
+
+def test_interrupted_collection_resumes_without_duplicates(tmp_path, tiny_store):
+    out = tmp_path / "resumed"
+    spec = CollectSpec(episodes=6)
+    chunks = out / "chunks"
+    chunks.mkdir(parents=True)
+    (chunks / "spec.json").write_text(
+        json.dumps({"env": TINY_ENV.to_dict(), "collection": spec.__dict__}, indent=2)
+    )
+    _write_chunks(TINY_ENV.to_dict(), spec.__dict__, str(chunks), [0, 3])  # an interrupted run
+    (chunks / "episode_000001.npy").write_bytes(b"partial")  # a half-written chunk without its parquet
+    store = collect(out, TINY_ENV, spec, workers=1, progress=False)
+    reference = EpisodeStore(tiny_store)
+    assert np.array_equal(store.images, reference.images)
+    assert np.array_equal(store.actions, reference.actions)
+    assert not chunks.exists()
+    # a finished store is returned as is
+    assert collect(out, TINY_ENV, spec, workers=1, progress=False).num_episodes == 6
+
+
+def test_collecting_a_different_spec_into_a_finished_store_fails(tiny_store):
+    with pytest.raises(StoreError, match="different store"):
+        collect(tiny_store, TINY_ENV, CollectSpec(episodes=7), workers=1, progress=False)
+
+
+def test_missing_store_names_the_path(tmp_path):
+    with pytest.raises(StoreError, match="no such episode store"):
+        EpisodeStore(tmp_path / "nope")
+
+
+def test_wrong_schema_version_is_rejected(tmp_path, tiny_store):
+    copy = tmp_path / "old"
+    shutil.copytree(tiny_store, copy)
+    info = json.loads((copy / "meta/info.json").read_text())
+    info["schema_version"] = 99
+    (copy / "meta/info.json").write_text(json.dumps(info))
+    with pytest.raises(StoreError, match="info.json: schema_version 99"):
+        EpisodeStore(copy)
+
+
+def test_nan_actions_are_rejected(tmp_path, tiny_store):
+    copy = tmp_path / "nan"
+    shutil.copytree(tiny_store, copy)
+    table = pq.read_table(copy / "data/frames.parquet")
+    actions = table["action"].to_pylist()
+    actions[2] = [float("nan"), 0.0]
+    table = table.set_column(table.column_names.index("action"), "action", pa.array(actions))
+    pq.write_table(table, copy / "data/frames.parquet")
+    with pytest.raises(StoreError, match="'action' has NaN"):
+        EpisodeStore(copy)
+
+
+def test_zero_episodes_is_a_clear_error(tmp_path):
+    with pytest.raises(StoreError, match="at least 1"):
+        collect(tmp_path / "empty", TINY_ENV, CollectSpec(episodes=0), workers=1, progress=False)
+
+
+def test_missing_column_is_named(tmp_path, tiny_store):
+    copy = tmp_path / "nocol"
+    shutil.copytree(tiny_store, copy)
+    table = pq.read_table(copy / "data/frames.parquet").drop_columns(["has_action"])
+    pq.write_table(table, copy / "data/frames.parquet")
+    with pytest.raises(StoreError, match="frames.parquet: missing column.*has_action"):
+        EpisodeStore(copy)
