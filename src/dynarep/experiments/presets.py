@@ -1,7 +1,7 @@
 """Benchmark presets: how big each part of the point-mass comparison is.
 
 ``quick`` fits in 20 minutes on 2 CPU cores; ``cpu`` is the largest setting that shows the
-published effect on such a CPU in well under an hour; ``paper`` follows the protocol's sizes
+published effect on such a CPU in about an hour; ``paper`` follows the protocol's sizes
 (84 px, 1000 episodes, 100k pretraining and 10k finetuning steps) and wants a GPU.
 """
 
@@ -50,7 +50,7 @@ PRESETS: dict[str, Preset] = {
     "quick": Preset(),
     "cpu": Preset(
         pretrain_episodes=1000,
-        pretrain_steps={"inverse_dynamics": 3000, "bc": 3000},
+        pretrain_steps={"inverse_dynamics": 5000, "bc": 5000},
         demos=(1, 2, 5, 10),
         finetune_steps=3000,
         scratch_steps=1500,
