@@ -34,7 +34,8 @@ def main() -> None:
     for low, high in [(0, 0.2), (0.2, 0.4), (0.4, 0.6), (0.6, 0.9)]:
         mask = (distance >= low) & (distance < high)
         if mask.any():
-            print(f"  start-goal distance {low:.1f}-{high:.1f} m: {success[mask].mean():.3f} ({mask.sum()} contexts)")
+            rate = success[mask].mean()
+            print(f"  start-goal distance {low:.1f}-{high:.1f} m: {rate:.3f} ({mask.sum()} contexts)")
     print(f"  median min distance of failures: {1000 * np.median(sim.min_distance[~success]):.1f} mm")
 
 
