@@ -16,17 +16,19 @@ from dynarep.objectives.base import Batch, Window
 
 
 def random_shift(frames: Tensor, pad: int, generator: torch.Generator) -> Tensor:
-    """Edge-pad each uint8 frame (B, H, W, C) by ``pad`` px and crop back at a random offset."""
+    """Edge-pad each uint8 frame (B, H, W, C) by ``pad`` px and crop back at a random offset.
+
+    Edge padding followed by a crop is the same as reading the frame at clamped coordinates, so
+    the shift is a single gather on the uint8 frames (no padded float copy).
+    """
     if pad <= 0:
         return frames
     b, h, w, _ = frames.shape
-    padded = torch.nn.functional.pad(frames.permute(0, 3, 1, 2).float(), (pad,) * 4, mode="replicate")
-    dy = torch.randint(0, 2 * pad + 1, (b,), generator=generator)
-    dx = torch.randint(0, 2 * pad + 1, (b,), generator=generator)
-    rows = (dy[:, None] + torch.arange(h))[:, :, None]  # (B, H, 1)
-    cols = (dx[:, None] + torch.arange(w))[:, None, :]  # (B, 1, W)
-    cropped = padded[torch.arange(b)[:, None, None], :, rows, cols]  # (B, H, W, C)
-    return cropped.to(torch.uint8)
+    dy = torch.randint(-pad, pad + 1, (b, 1), generator=generator)
+    dx = torch.randint(-pad, pad + 1, (b, 1), generator=generator)
+    rows = (dy + torch.arange(h)).clamp_(0, h - 1)[:, :, None]  # (B, H, 1)
+    cols = (dx + torch.arange(w)).clamp_(0, w - 1)[:, None, :]  # (B, 1, W)
+    return frames[torch.arange(b)[:, None, None], rows, cols]  # (B, H, W, C)
 
 
 class WindowSampler:
