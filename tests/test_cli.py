@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 
@@ -97,3 +98,11 @@ def test_console_script_walkthrough(tmp_path):
         assert result.returncode == 0, result.stderr
     assert '"eval/success"' in result.stdout
     assert len((tmp_path / "r.jsonl").read_text().splitlines()) == 2
+
+
+def test_missing_gl_backend_is_one_line_naming_the_packages(tmp_path):
+    env = {**os.environ, "MUJOCO_GL": "no-such-backend"}
+    args = [sys.executable, "-m", "dynarep.cli", "collect", "--out", str(tmp_path), "--episodes", "1"]
+    result = subprocess.run(args + ["--workers", "1"], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 2
+    assert "libegl1" in result.stderr and "Traceback" not in result.stderr

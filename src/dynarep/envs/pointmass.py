@@ -15,7 +15,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from dynarep.envs.rendering import box_downsample, make_renderer, mujoco
+from dynarep.envs.rendering import box_downsample, load_mujoco, make_renderer
 
 ARENA = 0.29
 SUCCESS_RADIUS = 0.015
@@ -87,13 +87,14 @@ class PointMassBatch:
 
     def __init__(self, config: PointMassConfig, n: int) -> None:
         self.config = config
-        self.model = mujoco.MjModel.from_xml_string(_XML.format(radius=config.ball_radius))
-        self.datas = [mujoco.MjData(self.model) for _ in range(n)]
+        self.mj = load_mujoco()
+        self.model = self.mj.MjModel.from_xml_string(_XML.format(radius=config.ball_radius))
+        self.datas = [self.mj.MjData(self.model) for _ in range(n)]
         self.goals = np.zeros((n, 2))
         self.min_distance = np.full(n, np.inf)
         self.succeeded = np.zeros(n, dtype=bool)
         self.steps = np.zeros(n, dtype=np.int64)
-        self._renderer: mujoco.Renderer | None = None
+        self._renderer: Any = None  # a mujoco.Renderer, created on first render
 
     @property
     def n(self) -> int:
@@ -102,9 +103,9 @@ class PointMassBatch:
     def reset(self, starts: np.ndarray, goals: np.ndarray) -> None:
         """Place every mass at rest at its start; goals are kept for success only."""
         for data, start in zip(self.datas, starts, strict=True):
-            mujoco.mj_resetData(self.model, data)
+            self.mj.mj_resetData(self.model, data)
             data.qpos[:] = start
-            mujoco.mj_forward(self.model, data)
+            self.mj.mj_forward(self.model, data)
         self.goals = np.asarray(goals, dtype=np.float64).reshape(self.n, 2).copy()
         self.steps[:] = 0
         self.min_distance = self.distance()
@@ -114,7 +115,7 @@ class PointMassBatch:
         actions = np.clip(np.asarray(actions, dtype=np.float64), -1.0, 1.0)
         for data, action in zip(self.datas, actions, strict=True):
             data.ctrl[:] = action
-            mujoco.mj_step(self.model, data)
+            self.mj.mj_step(self.model, data)
         self.steps += 1
         distance = self.distance()
         self.min_distance = np.minimum(self.min_distance, distance)

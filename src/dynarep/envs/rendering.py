@@ -1,41 +1,63 @@
 """Headless MuJoCo rendering that is fast on a CPU.
 
-MuJoCo picks its GL backend from ``MUJOCO_GL`` when it is first imported, so this module sets a
-default of ``egl`` before anything imports ``mujoco``. With MuJoCo's default visuals llvmpipe spends
+MuJoCo picks its GL backend from ``MUJOCO_GL`` when it is first imported and fails at import when
+that backend's libraries are missing. ``load_mujoco`` therefore imports it lazily, with ``egl`` as
+the default backend, and turns a failure into one line naming the Debian packages to install.
+With MuJoCo's default visuals llvmpipe spends
 nearly all of a frame on shadow maps, multisampling and reflections; turning those off before the
 first render makes it about 10x faster (shared/reference/simulation.md §2).
 """
 
 from __future__ import annotations
 
+import functools
 import os
+from types import ModuleType
+from typing import Any
 
-os.environ.setdefault("MUJOCO_GL", "egl")
-
-import mujoco  # noqa: E402
-import numpy as np  # noqa: E402
+import numpy as np
 
 GL_PACKAGES = "libegl1 libegl-mesa0 libgl1-mesa-dri libgbm1 (or libosmesa6 with MUJOCO_GL=osmesa)"
+INSTALL_HINT = (
+    f"install the Debian packages {GL_PACKAGES}, e.g. `apt-get install -y libegl1 libegl-mesa0 "
+    "libgl1-mesa-dri libgbm1`, or run scripts/setup.sh"
+)
 
 
-def apply_fast_visuals(model: mujoco.MjModel) -> None:
+class GLBackendError(RuntimeError):
+    """No headless OpenGL backend could be loaded."""
+
+
+@functools.cache
+def load_mujoco() -> ModuleType:
+    """Import ``mujoco`` with a headless GL backend (``MUJOCO_GL``, default ``egl``)."""
+    os.environ.setdefault("MUJOCO_GL", "egl")
+    try:
+        import mujoco
+    except Exception as error:  # mujoco raises AttributeError/ImportError/RuntimeError by backend
+        backend = os.environ["MUJOCO_GL"]
+        raise GLBackendError(
+            f"cannot load MuJoCo with MUJOCO_GL={backend!r} ({error}); {INSTALL_HINT}"
+        ) from None
+    return mujoco
+
+
+def apply_fast_visuals(model: Any) -> None:
     """Turn off shadows, reflections and offscreen multisampling (must run before the first render)."""
     model.light_castshadow[:] = 0
     model.mat_reflectance[:] = 0
     model.vis.quality.offsamples = 0
 
 
-def make_renderer(model: mujoco.MjModel, height: int, width: int) -> mujoco.Renderer:
-    """Create a renderer, or fail with one line naming what to install."""
+def make_renderer(model: Any, height: int, width: int) -> Any:
+    """Create a ``mujoco.Renderer``, or fail with one line naming what to install."""
     apply_fast_visuals(model)
     try:
-        return mujoco.Renderer(model, height, width)
+        return load_mujoco().Renderer(model, height, width)
     except Exception as error:  # mujoco raises several types depending on the backend
         backend = os.environ.get("MUJOCO_GL", "")
-        raise RuntimeError(
-            f"cannot open a headless GL context (MUJOCO_GL={backend!r}: {error}). "
-            f"Install the Debian packages {GL_PACKAGES}, e.g. `apt-get install -y libegl1 "
-            "libegl-mesa0 libgl1-mesa-dri libgbm1`, or run scripts/setup.sh."
+        raise GLBackendError(
+            f"cannot open a headless GL context (MUJOCO_GL={backend!r}: {error}); {INSTALL_HINT}"
         ) from None
 
 
