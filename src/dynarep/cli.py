@@ -66,6 +66,9 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         choices=None,
         help=f"one of: {', '.join(objective_names())} (default: {DEFAULT_OBJECTIVE})",
     )
+    pretrain.add_argument(
+        "--device", default="auto", help="auto (CUDA if available), cpu, cuda, ... (default: auto)"
+    )
     add_dataclass_arguments(pretrain, PretrainConfig, "optimisation")
     try:
         config_class, _ = get_objective(objective)
@@ -92,6 +95,9 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         help="frozen pretrained encoder, scratch pixels, or state oracle (default: frozen)",
     )
     finetune.add_argument("--encoder", default=None, help="pretrained encoder (run folder or .safetensors)")
+    finetune.add_argument(
+        "--device", default="auto", help="auto (CUDA if available), cpu, cuda, ... (default: auto)"
+    )
     add_dataclass_arguments(finetune, FinetuneConfig, "finetuning")
 
     evaluate = verbs.add_parser(
@@ -155,14 +161,14 @@ def _dispatch(args: argparse.Namespace) -> int:
             args.objective,
             build_dataclass(config_class, args),
             build_dataclass(PretrainConfig, args),
+            device=args.device,
         )
         print(f"encoder written to {path}")
     elif args.verb == "finetune":
         from dynarep.train.finetune import finetune
 
-        out = finetune(
-            args.store, args.out, args.policy_type, args.encoder, build_dataclass(FinetuneConfig, args)
-        )
+        config = build_dataclass(FinetuneConfig, args)
+        out = finetune(args.store, args.out, args.policy_type, args.encoder, config, device=args.device)
         print(f"policy written to {out}")
     elif args.verb == "evaluate":
         from dynarep.evaluate.rollout import evaluate

@@ -9,6 +9,7 @@ interruption therefore skips finished episodes and never duplicates or corrupts 
 from __future__ import annotations
 
 import concurrent.futures as futures
+import json
 import multiprocessing
 import shutil
 from dataclasses import asdict, dataclass
@@ -17,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from dynarep.data.store import (
@@ -106,7 +108,7 @@ def _write_chunks(
     env_dict: dict[str, Any], spec_dict: dict[str, Any], chunks: str, indices: list[int]
 ) -> int:
     """Worker entry point: record episodes and write each as an atomic chunk."""
-    env = PointMassConfig(**{k: v for k, v in env_dict.items() if k != "name"})
+    env = PointMassConfig.from_dict(env_dict)
     spec = CollectSpec(**spec_dict)
     for index, episode in zip(indices, record_episodes(env, spec, indices), strict=True):
         frames_path, table_path = _chunk_paths(Path(chunks), index)
@@ -145,8 +147,6 @@ def collect(
     chunks.mkdir(parents=True, exist_ok=True)
     spec_file = chunks / "spec.json"
     if spec_file.exists():
-        import json
-
         if json.loads(spec_file.read_text()) != provenance:
             raise StoreError(f"{spec_file}: unfinished chunks of a different collection; remove {out}")
     else:
@@ -177,8 +177,6 @@ def collect(
 
 def _assemble(out: Path, chunks: Path, env: PointMassConfig, spec: CollectSpec, provenance: dict) -> None:
     """Concatenate the chunks into the final store; ``meta/info.json`` is written last."""
-    import pyarrow.parquet as pq
-
     tables, rows, start = [], [], 0
     frame_count = 0
     for i in range(spec.episodes):

@@ -71,6 +71,13 @@ class PointMassConfig:
     def to_dict(self) -> dict[str, Any]:
         return {"name": "pointmass", **asdict(self)}
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PointMassConfig:
+        """Inverse of ``to_dict`` (as stored in store and policy metadata)."""
+        if data.get("name", "pointmass") != "pointmass":
+            raise ValueError(f"environment {data.get('name')!r} is not the point mass")
+        return cls(**{k: v for k, v in data.items() if k != "name"})
+
 
 def goal_for_task(task_id: int) -> np.ndarray:
     """The hidden goal of a task: uniform in the arena, fixed by the task id (protocol §2.1)."""

@@ -114,7 +114,7 @@ def evaluate(
 ) -> list[dict[str, Any]]:
     """Evaluate a finetuned policy folder; append one JSON line per episode to ``out``."""
     policy, config = load_policy(policy_dir)
-    env = PointMassConfig(**{k: v for k, v in config["env"].items() if k != "name"})
+    env = PointMassConfig.from_dict(config["env"])
     records = evaluate_policy(policy, env, config["task_index"], episodes, seed, progress)
     for record in records:
         record.update({"policy": str(policy_dir), **(extra or {})})

@@ -23,7 +23,7 @@ from dynarep.data.store import atomic_write_bytes, atomic_write_json
 from dynarep.envs.pointmass import PointMassConfig
 from dynarep.experiments.presets import PRESETS, Preset
 from dynarep.experiments.report import write_report
-from dynarep.objectives import get_objective, objective_names
+from dynarep.objectives import get_objective
 from dynarep.train.finetune import FinetuneConfig, finetune
 from dynarep.train.pretrain import PretrainConfig, pretrain
 
@@ -153,6 +153,3 @@ def finetune_and_evaluate(job: dict[str, Any]) -> str:
     )
     atomic_write_bytes(Path(job["results"]), "".join(json.dumps(r) + "\n" for r in records).encode())
     return job["results"]
-
-
-__all__ = ["run", "objective_names"]

@@ -38,6 +38,13 @@ class Batch:
     actions: Tensor  # (B, len(window.actions), action_dim)
     states: Tensor  # (B, state_dim): the true low-dimensional state at t (probes only)
 
+    def to(self, device: torch.device | str) -> Batch:
+        return Batch(
+            frames={k: v.to(device, non_blocking=True) for k, v in self.frames.items()},
+            actions=self.actions.to(device),
+            states=self.states.to(device),
+        )
+
 
 class Objective(nn.Module):
     """Base class: holds the encoder being trained; subclasses add heads and the loss."""
@@ -54,7 +61,6 @@ class Objective(nn.Module):
         raise NotImplementedError
 
 
-ObjectiveFactory = Callable[[Any, ConvEncoder, int], Objective]
 _REGISTRY: dict[str, tuple[type, type[Objective]]] = {}
 
 

@@ -22,7 +22,7 @@ from dynarep.data.windows import random_shift
 from dynarep.nets.encoder import default_encoder_config
 from dynarep.train.encoder_io import load_encoder
 from dynarep.train.policy import Policy, save_policy
-from dynarep.train.schedule import cosine_lr, make_optimizer, set_lr
+from dynarep.train.schedule import cosine_lr, make_optimizer, resolve_device, set_lr
 
 
 @dataclass
@@ -54,8 +54,12 @@ def finetune(
     encoder_path: str | Path | None = None,
     config: FinetuneConfig | None = None,
     progress: bool = True,
+    device: str = "auto",
 ) -> Path:
-    """Train a policy and write ``out/policy.safetensors`` + ``out/policy.json``; returns ``out``."""
+    """Train a policy and write ``out/policy.safetensors`` + ``out/policy.json``; returns ``out``.
+
+    ``device``: auto (CUDA when available), cpu, cuda, ...; the saved policy is always on the CPU.
+    """
     config = config or FinetuneConfig()
     out = Path(out)
     if policy_type == "frozen" and encoder_path is None:
@@ -96,6 +100,9 @@ def finetune(
     else:
         raise ValueError(f"--policy-type {policy_type!r}: choose frozen, scratch or state")
 
+    device = resolve_device(device)
+    policy.to(device)
+    inputs, actions = inputs.to(device), actions.to(device)
     trainable = policy.head if policy_type == "frozen" else policy
     optimizer = make_optimizer(trainable, config.lr, config.batch_size, config.weight_decay)
     peak = optimizer.param_groups[0]["lr"]
@@ -106,11 +113,11 @@ def finetune(
     started = time.perf_counter()
     for step in tqdm(range(config.steps), desc=f"finetune {policy_type}", disable=not progress):
         set_lr(optimizer, cosine_lr(peak, step, config.steps))
-        idx = torch.randint(0, len(rows), (config.batch_size,), generator=generator)
+        idx = torch.randint(0, len(rows), (config.batch_size,), generator=generator).to(device)
         if policy_type == "frozen":
             prediction = policy.head(inputs[idx])
         elif policy_type == "scratch":
-            prediction = policy(random_shift(inputs[idx], config.shift, generator), None)
+            prediction = policy(random_shift(inputs[idx].cpu(), config.shift, generator).to(device), None)
         else:
             prediction = policy(None, inputs[idx])
         loss = torch.mean((prediction - actions[idx]) ** 2)
@@ -135,6 +142,6 @@ def finetune(
         "store": str(Path(store_path).resolve()),
         "encoder_path": str(Path(encoder_path).resolve()) if encoder_path else None,
     }
-    save_policy(out, policy.eval(), info)
+    save_policy(out, policy.cpu().eval(), info)
     atomic_write_json(out / "config.json", info)
     return out

@@ -25,7 +25,7 @@ from dynarep.nets.encoder import ConvEncoder, EncoderConfig, default_encoder_con
 from dynarep.objectives import get_objective
 from dynarep.train.checkpoint import load_optimizer, optimizer_tensors, save_tensors
 from dynarep.train.encoder_io import export_encoder
-from dynarep.train.schedule import cosine_lr, make_optimizer, set_lr
+from dynarep.train.schedule import cosine_lr, make_optimizer, resolve_device, set_lr
 
 
 class TrainingDiverged(RuntimeError):
@@ -69,8 +69,13 @@ def pretrain(
     config: PretrainConfig | None = None,
     encoder_config: EncoderConfig | None = None,
     progress: bool = True,
+    device: str = "auto",
 ) -> Path:
-    """Pretrain and export ``out/encoder.safetensors``; returns its path. Idempotent and resumable."""
+    """Pretrain and export ``out/encoder.safetensors``; returns its path. Idempotent and resumable.
+
+    ``device`` is auto (CUDA when available), cpu, cuda, cuda:1, ...; it is not part of the run's
+    identity, so a run started on one device can be resumed on another.
+    """
     config = config or PretrainConfig()
     config_class, objective_class = get_objective(objective)
     objective_config = objective_config if objective_config is not None else config_class()
@@ -103,6 +108,8 @@ def pretrain(
     encoder.set_mean_frame(
         mean_frame_sample(store, store.episode_frame_rows(config.max_episodes), seed=config.seed)
     )
+    device = resolve_device(device)
+    model.to(device)
     optimizer = make_optimizer(model, config.lr, config.batch_size, config.weight_decay)
     peak_lr = optimizer.param_groups[0]["lr"]
     step = _resume(out, model, optimizer, sampler)
@@ -115,7 +122,7 @@ def pretrain(
     started = time.perf_counter()
     while step < config.steps:
         set_lr(optimizer, cosine_lr(peak_lr, step, config.steps))
-        loss, metrics = model(sampler.sample(config.batch_size))
+        loss, metrics = model(sampler.sample(config.batch_size).to(device))
         if not math.isfinite(loss.item()):
             raise TrainingDiverged(
                 f"pretrain {objective}: loss is {loss.item()} at step {step}; stopped, the last good "
@@ -139,7 +146,7 @@ def pretrain(
     log.close()
     _checkpoint(out, model, optimizer, sampler, step)
     return export_encoder(
-        out, encoder.eval(), {"objective": objective, "steps": step, "store": run["store_info"]}
+        out, encoder.cpu().eval(), {"objective": objective, "steps": step, "store": run["store_info"]}
     )
 
 
