@@ -162,7 +162,7 @@ def collect(
     )
     if groups:
         args = (env.to_dict(), asdict(spec), str(chunks))
-        if workers <= 1:
+        if workers <= 1 or len(groups) == 1:  # one batch: starting processes costs more than it saves
             for group in groups:
                 bar.update(_write_chunks(*args, group))
         else:
