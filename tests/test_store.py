@@ -93,3 +93,11 @@ def test_missing_column_is_named(tmp_path, tiny_store):
     pq.write_table(table, copy / "data/frames.parquet")
     with pytest.raises(StoreError, match="frames.parquet: missing column.*has_action"):
         EpisodeStore(copy)
+
+
+def test_worker_processes_write_the_same_store_as_one_process(tmp_path, tiny_store):
+    spec = CollectSpec(episodes=6)
+    store = collect(tmp_path / "par", TINY_ENV, spec, workers=2, batch=2, progress=False)
+    reference = EpisodeStore(tiny_store)
+    assert np.array_equal(store.images, reference.images)
+    assert store.episodes.equals(reference.episodes)
