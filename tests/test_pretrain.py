@@ -89,3 +89,17 @@ def test_nan_loss_stops_training_and_keeps_the_last_checkpoint(tiny_store, tmp_p
 def test_zero_steps_exports_the_random_initial_encoder(tiny_store, tmp_path):
     path = pretrain(tiny_store, tmp_path, "inverse_dynamics", config=PretrainConfig(steps=0), progress=False)
     assert load_encoder(path).mean_frame.std() > 0  # normalisation still fitted to the data
+
+
+@pytest.mark.parametrize(
+    "objective", ["bc", "dynamo", "fd_contrastive", "fd_pixels", "inverse_dynamics", "simclr"]
+)
+def test_every_objective_pretrains_through_the_loop(objective, tiny_store, tmp_path):
+    from dynarep.objectives import get_objective
+
+    config_class, _ = get_objective(objective)
+    config = config_class(window=3, width=32, layers=1) if objective == "dynamo" else config_class()
+    path = pretrain(
+        tiny_store, tmp_path, objective, config, PretrainConfig(steps=3, batch_size=8), progress=False
+    )
+    assert load_encoder(path)(torch.zeros(1, 32, 32, 3, dtype=torch.uint8)).shape == (1, 64)

@@ -1,8 +1,9 @@
 import numpy as np
 import torch
 
+from dynarep.data.augment import random_shift
 from dynarep.data.store import EpisodeStore
-from dynarep.data.windows import WindowSampler, random_shift
+from dynarep.data.windows import WindowSampler
 from dynarep.objectives import Window
 
 

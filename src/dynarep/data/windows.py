@@ -9,26 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from torch import Tensor
 
+from dynarep.data.augment import random_shift
 from dynarep.data.store import EpisodeStore, StoreError
 from dynarep.objectives.base import Batch, Window
-
-
-def random_shift(frames: Tensor, pad: int, generator: torch.Generator) -> Tensor:
-    """Edge-pad each uint8 frame (B, H, W, C) by ``pad`` px and crop back at a random offset.
-
-    Edge padding followed by a crop is the same as reading the frame at clamped coordinates, so
-    the shift is a single gather on the uint8 frames (no padded float copy).
-    """
-    if pad <= 0:
-        return frames
-    b, h, w, _ = frames.shape
-    dy = torch.randint(-pad, pad + 1, (b, 1), generator=generator)
-    dx = torch.randint(-pad, pad + 1, (b, 1), generator=generator)
-    rows = (dy + torch.arange(h)).clamp_(0, h - 1)[:, :, None]  # (B, H, 1)
-    cols = (dx + torch.arange(w)).clamp_(0, w - 1)[:, None, :]  # (B, 1, W)
-    return frames[torch.arange(b)[:, None, None], rows, cols]  # (B, H, W, C)
 
 
 class WindowSampler:
@@ -72,7 +56,9 @@ class WindowSampler:
             )
             for k in self.window.frames
         }
-        actions = np.stack([self.store.actions[anchors + k] for k in self.window.actions], axis=1)
+        actions = np.zeros((len(anchors), 0, self.store.action_dim), np.float32)  # action-free objectives
+        if self.window.actions:
+            actions = np.stack([self.store.actions[anchors + k] for k in self.window.actions], axis=1)
         return Batch(
             frames=frames,
             actions=torch.from_numpy(actions),

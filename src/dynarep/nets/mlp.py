@@ -23,3 +23,15 @@ def mlp(
     if tanh_output:
         layers.append(nn.Tanh())
     return nn.Sequential(*layers)
+
+
+def action_encoder(in_dim: int, out_dim: int = 64) -> nn.Sequential:
+    """ψ(a): MLP(256, 256) -> out_dim -> LayerNorm -> tanh, no dropout (protocol §3.2)."""
+    return nn.Sequential(
+        mlp(in_dim, out_dim, dropout=0.0, tanh_output=False), nn.LayerNorm(out_dim), nn.Tanh()
+    )
+
+
+def projector(in_dim: int, out_dim: int = 64) -> nn.Sequential:
+    """Contrastive projection head MLP(256, 256) -> out_dim; callers L2-normalise its output."""
+    return mlp(in_dim, out_dim, dropout=0.0, tanh_output=False)

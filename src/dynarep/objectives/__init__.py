@@ -4,12 +4,20 @@ Importing this package registers the built-in objectives; a user's objective reg
 same way from their own package (see docs/objectives.md).
 """
 
-from dynarep.objectives import behavior_cloning, inverse_dynamics  # noqa: F401  (registration)
+from dynarep.objectives import (  # noqa: F401  (importing registers them)
+    behavior_cloning,
+    dynamo,
+    forward_contrastive,
+    forward_pixels,
+    inverse_dynamics,
+    simclr,
+)
 from dynarep.objectives.base import (  # noqa: F401
     Batch,
     Objective,
     Window,
     get_objective,
+    info_nce,
     objective_names,
     register_objective,
 )

@@ -90,3 +90,9 @@ def get_objective(name: str) -> tuple[type, type[Objective]]:
 
 def mse(prediction: Tensor, target: Tensor) -> Tensor:
     return torch.mean((prediction - target) ** 2)
+
+
+def info_nce(u: Tensor, v: Tensor, temperature: float) -> Tensor:
+    """One-directional InfoNCE: u_i must pick v_i among all v_j of the batch (protocol §1.2)."""
+    logits = nn.functional.normalize(u, dim=1) @ nn.functional.normalize(v, dim=1).T / temperature
+    return nn.functional.cross_entropy(logits, torch.arange(len(u), device=u.device))

@@ -25,6 +25,8 @@ class InverseDynamicsConfig:
     """Predict a_t from (o_t, o_{t+horizon}); the published default is 1."""
     stop_grad_next: bool = False
     """Block gradients through φ(o_{t+horizon})."""
+    shared_encoder: bool = True
+    """Encode o_{t+horizon} with the same φ (published); False trains a second encoder for it."""
     shift: int = 0
     """Random-shift pixels per frame (the mass moves < 1 px a step at 32 px: 0 by default)."""
     dropout: float = 0.1
@@ -39,11 +41,17 @@ class InverseDynamics(Objective):
             raise ValueError(f"inverse_dynamics horizon must be >= 1, got {config.horizon}")
         self.needs = Window(frames=(0, config.horizon), actions=(0,), shift=config.shift)
         self.head = mlp(2 * encoder.config.embed_dim, action_dim, dropout=config.dropout)
+        self.next_encoder = None
+        if not config.shared_encoder:
+            self.next_encoder = ConvEncoder(encoder.config)
+            self.next_encoder.mean_frame.copy_(encoder.mean_frame)
 
     def forward(self, batch: Batch) -> tuple[Tensor, dict[str, float]]:
         now, later = batch.frames[0], batch.frames[self.config.horizon]
-        embeddings = self.encoder(torch.cat([now, later]))
-        first, second = embeddings.chunk(2)
+        if self.next_encoder is None:
+            first, second = self.encoder(torch.cat([now, later])).chunk(2)
+        else:
+            first, second = self.encoder(now), self.next_encoder(later)
         if self.config.stop_grad_next:
             second = second.detach()
         prediction = self.head(torch.cat([first, second], dim=1))

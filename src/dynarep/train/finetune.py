@@ -17,8 +17,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from dynarep.data.augment import random_shift
 from dynarep.data.store import EpisodeStore, StoreError, atomic_write_json
-from dynarep.data.windows import random_shift
 from dynarep.nets.encoder import default_encoder_config
 from dynarep.train.encoder_io import load_encoder
 from dynarep.train.policy import Policy, save_policy

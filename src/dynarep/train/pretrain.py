@@ -103,11 +103,10 @@ def pretrain(
 
     torch.manual_seed(config.seed)
     encoder = ConvEncoder(encoder_config)
+    rows = store.episode_frame_rows(config.max_episodes)
+    encoder.set_mean_frame(mean_frame_sample(store, rows, seed=config.seed))  # before objectives copy φ
     model = objective_class(objective_config, encoder, store.action_dim)
     sampler = WindowSampler(store, model.needs, seed=config.seed, max_episodes=config.max_episodes)
-    encoder.set_mean_frame(
-        mean_frame_sample(store, store.episode_frame_rows(config.max_episodes), seed=config.seed)
-    )
     device = resolve_device(device)
     model.to(device)
     optimizer = make_optimizer(model, config.lr, config.batch_size, config.weight_decay)
