@@ -6,7 +6,6 @@ import torch
 from dynarep.nets.encoder import ConvEncoder, default_encoder_config
 from dynarep.objectives import Batch, Window, get_objective, info_nce, objective_names
 from dynarep.objectives.dynamo import covariance_penalty
-from dynarep.objectives.inverse_dynamics import InverseDynamics, InverseDynamicsConfig
 
 BUILTIN = ["bc", "dynamo", "fd_contrastive", "fd_pixels", "inverse_dynamics", "simclr"]
 # small, deterministic settings per objective (dropout off so losses are reproducible)
