@@ -10,11 +10,13 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from dynarep.config_cli import add_dataclass_arguments, build_dataclass
 from dynarep.data.collect import CollectSpec
 from dynarep.envs.pointmass import PointMassConfig
 from dynarep.experiments.presets import PRESETS
+from dynarep.experiments.theory import TheoryConfig
 from dynarep.train.finetune import FinetuneConfig
 from dynarep.train.pretrain import PretrainConfig
 
@@ -125,6 +127,14 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         help="quick (<20 min on 2 CPU cores), cpu (~1 h), paper (GPU sizes)",
     )
     benchmark.add_argument("--out", default=None, help="run folder (default: runs/pointmass-PRESET)")
+    theory = verbs.add_parser(
+        "theory",
+        help="ID vs BC with linear encoders on the linear latent-context env",
+        description="The paper's theory setting: principal angles between each learned linear "
+        "encoder and the true observation subspace, and few-shot BC error in new contexts.",
+    )
+    add_dataclass_arguments(theory, TheoryConfig, "experiment")
+    theory.add_argument("--json", default=None, help="also write all measurements to this JSON file")
     return parser
 
 
@@ -176,6 +186,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         records = evaluate(args.policy, args.episodes, args.seed, args.out)
         success = sum(r["success"] for r in records) / len(records)
         print(json.dumps({"eval/success": success, "episodes": len(records)}))
+    elif args.verb == "theory":
+        from dynarep.experiments.theory import run, table
+
+        results = run(build_dataclass(TheoryConfig, args))
+        print(table(results))
+        if args.json:
+            Path(args.json).write_text(json.dumps(results, indent=2))
     elif args.verb == "benchmark":
         from dynarep.experiments.pointmass import run
 
