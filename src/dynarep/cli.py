@@ -15,6 +15,7 @@ from pathlib import Path
 from dynarep.config_cli import add_dataclass_arguments, build_dataclass
 from dynarep.data.collect import CollectSpec
 from dynarep.envs.pointmass import PointMassConfig
+from dynarep.evaluate.probe import ProbeConfig
 from dynarep.experiments.presets import PRESETS
 from dynarep.experiments.theory import TheoryConfig
 from dynarep.train.finetune import FinetuneConfig
@@ -127,6 +128,17 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         help="quick (<20 min on 2 CPU cores), cpu (~1 h), paper (GPU sizes)",
     )
     benchmark.add_argument("--out", default=None, help="run folder (default: runs/pointmass-PRESET)")
+    probe = verbs.add_parser(
+        "probe",
+        help="how well a frozen encoder encodes the true state (linear and MLP probes)",
+        description="Fit linear and MLP probes from a frozen encoder to the mass position (and "
+        "the hidden goal, for the record) on some episodes of a store; report train and "
+        "validation RMSE in mm on the others.",
+    )
+    probe.add_argument("--encoder", required=True, help="pretrained encoder (run folder or .safetensors)")
+    probe.add_argument("--store", required=True, help="episode store whose frames are probed")
+    add_dataclass_arguments(probe, ProbeConfig, "probes")
+
     theory = verbs.add_parser(
         "theory",
         help="ID vs BC with linear encoders on the linear latent-context env",
@@ -186,6 +198,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         records = evaluate(args.policy, args.episodes, args.seed, args.out)
         success = sum(r["success"] for r in records) / len(records)
         print(json.dumps({"eval/success": success, "episodes": len(records)}))
+    elif args.verb == "probe":
+        from dynarep.evaluate.probe import probe
+
+        results = probe(args.encoder, args.store, build_dataclass(ProbeConfig, args))
+        print(json.dumps({k: round(v, 2) for k, v in results.items()}, indent=2))
     elif args.verb == "theory":
         from dynarep.experiments.theory import run, table
 
