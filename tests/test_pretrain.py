@@ -103,3 +103,18 @@ def test_every_objective_pretrains_through_the_loop(objective, tiny_store, tmp_p
         tiny_store, tmp_path, objective, config, PretrainConfig(steps=3, batch_size=8), progress=False
     )
     assert load_encoder(path)(torch.zeros(1, 32, 32, 3, dtype=torch.uint8)).shape == (1, 64)
+
+
+def test_a_run_folder_refuses_another_configuration(tiny_store, tmp_path):
+    pretrain(tiny_store, tmp_path, "bc", config=PretrainConfig(steps=2, batch_size=4), progress=False)
+    with pytest.raises(ValueError, match=r"another configuration \(pretrain.steps\)"):
+        pretrain(tiny_store, tmp_path, "bc", config=PretrainConfig(steps=3, batch_size=4), progress=False)
+
+
+def test_options_added_since_a_run_was_made_count_as_their_defaults():
+    from dynarep.train.pretrain import config_differences
+
+    old = {"objective_config": {"horizon": 1}, "pretrain": {"steps": 5}}
+    new = {"objective_config": {"horizon": 1, "shared_encoder": True}, "pretrain": {"steps": 5}}
+    assert config_differences(old, new) == []
+    assert config_differences(old, {**new, "pretrain": {"steps": 6}}) == ["pretrain.steps"]

@@ -54,6 +54,20 @@ class PretrainConfig:
     """Steps between JSONL log lines."""
 
 
+def config_differences(stored: dict[str, Any], current: dict[str, Any], prefix: str = "") -> list[str]:
+    """Dotted keys whose values differ. A key missing from ``stored`` (an option added since that
+    run was made) counts as equal: new options default to the old behaviour."""
+    differences = []
+    for key, value in current.items():
+        if key not in stored:
+            continue
+        if isinstance(value, dict) and isinstance(stored[key], dict):
+            differences += config_differences(stored[key], value, f"{prefix}{key}.")
+        elif stored[key] != value:
+            differences.append(f"{prefix}{key}")
+    return differences
+
+
 def mean_frame_sample(
     store: EpisodeStore, rows: np.ndarray, count: int = 5000, seed: int = 0
 ) -> torch.Tensor:
@@ -95,9 +109,16 @@ def pretrain(
         "store": str(Path(store_path).resolve()),
         "store_info": {k: store.info[k] for k in ("env", "collection", "num_episodes")},
     }
-    encoder_json = out / "encoder.json"
-    if encoder_json.exists() and json.loads((out / "config.json").read_text()) == run:
-        return out / "encoder.safetensors"
+    config_path = out / "config.json"
+    if config_path.exists():
+        differences = config_differences(json.loads(config_path.read_text()), json.loads(json.dumps(run)))
+        if differences:
+            raise ValueError(
+                f"{out}: holds a pretraining run with another configuration ({', '.join(differences)}); "
+                "choose another --out or delete it"
+            )
+        if (out / "encoder.json").exists():
+            return out / "encoder.safetensors"
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_json(out / "config.json", run)
 
