@@ -13,6 +13,8 @@ TINY = Preset(
     scratch_steps=2,
     scratch_batch=8,
     eval_episodes=3,
+    probe_episodes=3,
+    probe_mlp_steps=5,
 )
 
 
@@ -22,6 +24,9 @@ def test_benchmark_runs_every_method_and_resumes(tmp_path):
     assert len(records) == len(TINY.methods) * TINY.seeds * len(TINY.demos) * TINY.eval_episodes
     for label in ("ID", "BC", "Scratch", "Random", "State"):
         assert label in table
+    probe_cells = [line.split("|")[-2].strip() for line in table.splitlines()[2:]]
+    assert probe_cells.count("—") == 2 * 2  # scratch and state have no frozen encoder to probe
+    assert (tmp_path / "encoders" / "inverse_dynamics" / "probe.json").exists()
     assert (tmp_path / "success.png").stat().st_size > 1000
     assert "success vs demos" in (tmp_path / "report.md").read_text()
     # two seeds, two hidden goals
@@ -38,3 +43,12 @@ def test_presets_cover_quick_cpu_and_paper():
     assert (
         PRESETS["paper"].image_size == 84 and PRESETS["paper"].pretrain_steps["inverse_dynamics"] == 100_000
     )
+
+
+def test_methods_override_and_unknown_methods(tmp_path):
+    import pytest
+
+    table = run(TINY, tmp_path, progress=False, methods=("state", "fd_pixels"))
+    assert "FD-e" in table and "State" in table and "ID" not in table
+    with pytest.raises(KeyError, match="unknown objective"):
+        run(TINY, tmp_path / "x", progress=False, methods=("nope",))

@@ -128,6 +128,12 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         help="quick (<20 min on 2 CPU cores), cpu (~1 h), paper (GPU sizes)",
     )
     benchmark.add_argument("--out", default=None, help="run folder (default: runs/pointmass-PRESET)")
+    benchmark.add_argument(
+        "--methods",
+        nargs="+",
+        default=None,
+        help="rows instead of the preset's: objective names and the baselines scratch, random, state",
+    )
     probe = verbs.add_parser(
         "probe",
         help="how well a frozen encoder encodes the true state (linear and MLP probes)",
@@ -213,7 +219,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     elif args.verb == "benchmark":
         from dynarep.experiments.pointmass import run
 
-        print(run(args.preset, args.out or f"runs/pointmass-{args.preset}"))
+        print(run(args.preset, args.out or f"runs/pointmass-{args.preset}", methods=args.methods))
     return 0
 
 

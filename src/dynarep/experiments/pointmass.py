@@ -21,6 +21,7 @@ from tqdm import tqdm
 from dynarep.data.collect import CollectSpec, collect
 from dynarep.data.store import atomic_write_bytes, atomic_write_json
 from dynarep.envs.pointmass import PointMassConfig
+from dynarep.evaluate.probe import ProbeConfig, probe
 from dynarep.experiments.presets import PRESETS, Preset
 from dynarep.experiments.report import write_report
 from dynarep.objectives import get_objective
@@ -28,6 +29,7 @@ from dynarep.train.finetune import FinetuneConfig, finetune
 from dynarep.train.pretrain import PretrainConfig, pretrain
 
 FINETUNE_TASK_BASE = 1_000_000  # the paper's finetuning seeds: 1e6 + i
+PROBE_TASK_BASE = 2_000_000  # held-out episodes for the probes, goals apart from every other set
 BASELINES = ("scratch", "random", "state")
 
 
@@ -38,10 +40,18 @@ def check_methods(methods: tuple[str, ...]) -> None:
 
 
 def run(
-    preset: Preset | str = "quick", out: str | Path = "runs/pointmass-quick", progress: bool = True
+    preset: Preset | str = "quick",
+    out: str | Path = "runs/pointmass-quick",
+    progress: bool = True,
+    methods: tuple[str, ...] | None = None,
 ) -> str:
-    """Run (or resume) the benchmark in ``out`` and return the printed table."""
+    """Run (or resume) the benchmark in ``out`` and return the printed table.
+
+    ``methods`` replaces the preset's rows (objective names and the baselines scratch, random,
+    state)."""
     preset = PRESETS[preset] if isinstance(preset, str) else preset
+    if methods:
+        preset = replace(preset, methods=tuple(methods))
     check_methods(preset.methods)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -90,7 +100,21 @@ def run(
             progress=progress,
         )
 
-    # 3. Finetune + evaluate every (method, seed, demos) in parallel worker processes.
+    # 3. Probes: how well each frozen encoder locates the mass on held-out episodes.
+    probes: dict[str, dict[str, float]] = {}
+    if preset.probe_episodes > 0:
+        probe_store = out / "data" / "probe"
+        spec = CollectSpec(episodes=preset.probe_episodes, first_task=PROBE_TASK_BASE, seed=PROBE_TASK_BASE)
+        collect(probe_store, env, spec, preset.workers, progress=progress)
+        for method, path in encoders.items():
+            result = out / "encoders" / method / "probe.json"
+            if not result.exists():
+                atomic_write_json(
+                    result, probe(path, probe_store, ProbeConfig(mlp_steps=preset.probe_mlp_steps))
+                )
+            probes[method] = json.loads(result.read_text())
+
+    # 4. Finetune + evaluate every (method, seed, demos) in parallel worker processes.
     jobs = [
         {
             "method": method,
@@ -122,10 +146,10 @@ def run(
                 bar.update()
     bar.close()
 
-    # 4. Results.
+    # 5. Results.
     records = [json.loads(line) for job in jobs for line in Path(job["results"]).read_text().splitlines()]
     atomic_write_bytes(out / "results.jsonl", "".join(json.dumps(r) + "\n" for r in records).encode())
-    return write_report(out, records, preset, wall_seconds=time.perf_counter() - started)
+    return write_report(out, records, preset, probes, wall_seconds=time.perf_counter() - started)
 
 
 def finetune_and_evaluate(job: dict[str, Any]) -> str:

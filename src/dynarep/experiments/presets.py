@@ -42,6 +42,10 @@ class Preset:
     """Rollouts per (method, seed, demos)."""
     methods: tuple[str, ...] = ("inverse_dynamics", "bc", "scratch", "random", "state")
     """Rows of the table: pretraining objectives, then baselines."""
+    probe_episodes: int = 50
+    """Held-out episodes (own goals) for the state-decodability probes; 0 skips probing."""
+    probe_mlp_steps: int = 1000
+    """Adam steps of the MLP probe."""
     workers: int = 2
     """Processes for collection and for the finetune + evaluate jobs."""
 
@@ -55,6 +59,7 @@ PRESETS: dict[str, Preset] = {
         finetune_steps=3000,
         scratch_steps=1500,
         eval_episodes=100,
+        probe_episodes=100,
     ),
     "paper": Preset(
         image_size=84,
@@ -68,5 +73,7 @@ PRESETS: dict[str, Preset] = {
         scratch_batch=256,
         scratch_shift=8,
         eval_episodes=100,
+        probe_episodes=200,
+        probe_mlp_steps=10_000,
     ),
 }

@@ -15,6 +15,10 @@ from dynarep.evaluate.stats import summarize
 LABELS = {
     "inverse_dynamics": "ID (inverse dynamics)",
     "bc": "BC (multitask, no context)",
+    "fd_pixels": "FD-e (pixel forward dynamics)",
+    "fd_contrastive": "FD-i (contrastive forward dynamics)",
+    "simclr": "Cont (SimCLR crops)",
+    "dynamo": "DynaMo (latent dynamics)",
     "scratch": "Scratch (pixels + aug)",
     "random": "Random frozen encoder",
     "state": "State oracle (position)",
@@ -36,24 +40,38 @@ def per_seed(
     return out
 
 
-def results_table(records: list[dict[str, Any]], methods: tuple[str, ...], demos: tuple[int, ...]) -> str:
-    """Markdown table: success mean ± SE [95% bootstrap CI] per method and demo count."""
+def results_table(
+    records: list[dict[str, Any]],
+    methods: tuple[str, ...],
+    demos: tuple[int, ...],
+    probes: dict[str, dict[str, float]] | None = None,
+) -> str:
+    """Markdown table: success mean ± SE [95% bootstrap CI] per method and demo count, and each
+    frozen encoder's probe error (position, validation episodes)."""
+    probes = probes or {}
     success = per_seed(records, "success")
     solvable = per_seed(records, "success", only_expert_solvable=True)
     distance = per_seed(records, "min_distance")
     lines = [
         "| method | demos | success (mean ± SE) | 95% CI | success, expert-solvable starts "
-        "| min distance (mm) |",
-        "|---|---|---|---|---|---|",
+        "| min distance (mm) | probe: position error (mm), linear / MLP |",
+        "|---|---|---|---|---|---|---|",
     ]
     for method in methods:
+        probe = probes.get(method)
+        probe_cell = (
+            f"{probe['probe/linear/position/val_mm']:.1f} / {probe['probe/mlp/position/val_mm']:.1f}"
+            if probe
+            else "—"
+        )
         for n in demos:
             s = summarize(success[(method, n)])
             e = summarize(solvable[(method, n)])
             d = summarize(distance[(method, n)])
             lines.append(
                 f"| {LABELS.get(method, method)} | {n} | {s.mean:.2f} ± {s.se:.2f} | "
-                f"[{s.ci_low:.2f}, {s.ci_high:.2f}] | {e.mean:.2f} ± {e.se:.2f} | {1000 * d.mean:.1f} |"
+                f"[{s.ci_low:.2f}, {s.ci_high:.2f}] | {e.mean:.2f} ± {e.se:.2f} | {1000 * d.mean:.1f} "
+                f"| {probe_cell} |"
             )
     return "\n".join(lines)
 
@@ -92,9 +110,15 @@ def plot_success(
     plt.close(fig)
 
 
-def write_report(out: Path, records: list[dict[str, Any]], preset: Any, wall_seconds: float) -> str:
+def write_report(
+    out: Path,
+    records: list[dict[str, Any]],
+    preset: Any,
+    probes: dict[str, dict[str, float]],
+    wall_seconds: float,
+) -> str:
     """Write table.md, success.png and report.md into ``out``; return the table."""
-    table = results_table(records, preset.methods, preset.demos)
+    table = results_table(records, preset.methods, preset.demos, probes)
     atomic_write_bytes(out / "table.md", (table + "\n").encode())
     plot_success(records, preset.methods, preset.demos, out / "success.png")
     expert = np.mean([r["expert_success"] for r in records]) if records else float("nan")
@@ -112,7 +136,9 @@ goal each), pretraining steps {preset.pretrain_steps} at batch {preset.pretrain_
 Success = the mass came within 1.5 cm of the hidden goal at any step of the 100-step episode.
 Mean ± standard error over seeds, 95% percentile-bootstrap CI over seeds. "Expert-solvable" keeps
 only the starts from which the scripted expert itself succeeds (expert success on these
-evaluation starts: {expert:.2f}).
+evaluation starts: {expert:.2f}). The probe column is the validation RMSE of linear and MLP
+probes from the frozen encoder to the mass position, on {preset.probe_episodes} held-out episodes
+(80/20 split by episode; predicting the mean position scores about 200 mm).
 
 {table}
 
