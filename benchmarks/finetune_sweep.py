@@ -1,0 +1,74 @@
+"""Re-finetune a finished benchmark's frozen encoders with other finetuning settings.
+
+Usage: python benchmarks/finetune_sweep.py RUN_DIR --steps 1000 2000 3000 [--demos 2]
+       [--methods inverse_dynamics bc] [--encoders-from OTHER_RUN_DIR]
+Reuses RUN_DIR's finetuning stores and (unless --encoders-from) its encoders; writes results under
+RUN_DIR/sweeps/ and prints success mean ± SE per (method, steps). Answers "is it the encoder or the
+finetuning?" without pretraining again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as futures
+import json
+import multiprocessing
+from dataclasses import asdict, replace
+from pathlib import Path
+
+from dynarep.evaluate.stats import summarize
+from dynarep.experiments.pointmass import finetune_and_evaluate
+from dynarep.experiments.presets import Preset
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("run", type=Path, help="a finished `dynarep benchmark` folder")
+    parser.add_argument("--steps", type=int, nargs="+", required=True, help="finetuning steps to try")
+    parser.add_argument("--demos", type=int, default=2, help="finetuning demos (default: 2)")
+    parser.add_argument("--methods", nargs="+", default=["inverse_dynamics", "bc"], help="frozen encoders")
+    parser.add_argument("--encoders-from", type=Path, default=None, help="take encoders from this run")
+    parser.add_argument("--workers", type=int, default=2, help="processes (default: 2)")
+    args = parser.parse_args()
+    stored = json.loads((args.run / "preset.json").read_text())
+    preset = Preset(**{k: tuple(v) if isinstance(v, list) else v for k, v in stored.items()})
+    source = args.encoders_from or args.run
+    tag = f"from-{source.name}" if args.encoders_from else "own"
+    jobs = []
+    for method in args.methods:
+        for steps in args.steps:
+            for seed in range(preset.seeds):
+                name = f"{tag}/{method}_steps{steps}_seed{seed}_demos{args.demos}"
+                jobs.append(
+                    {
+                        "method": method,
+                        "seed": seed,
+                        "demos": args.demos,
+                        "store": str(args.run / "data" / f"finetune_seed{seed}"),
+                        "encoder": str(source / "encoders" / method / "encoder.safetensors"),
+                        "out": str(args.run / "sweeps" / "policies" / name),
+                        "results": str(args.run / "sweeps" / "results" / f"{name}.jsonl"),
+                        "preset": asdict(replace(preset, finetune_steps=steps)),
+                        "steps": steps,
+                    }
+                )
+    todo = [job for job in jobs if not Path(job["results"]).exists()]
+    with futures.ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        list(pool.map(finetune_and_evaluate, todo))
+    print(f"| encoders | method | finetune steps | success at {args.demos} demos (mean ± SE over seeds) |")
+    print("|---|---|---|---|")
+    for method in args.methods:
+        for steps in args.steps:
+            per_seed = []
+            for job in jobs:
+                if job["method"] == method and job["steps"] == steps:
+                    lines = Path(job["results"]).read_text().splitlines()
+                    per_seed.append(sum(json.loads(x)["success"] for x in lines) / len(lines))
+            s = summarize(per_seed)
+            print(f"| {source.name} | {method} | {steps} | {s.mean:.2f} ± {s.se:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
