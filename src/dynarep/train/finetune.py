@@ -22,6 +22,7 @@ from dynarep.data.store import EpisodeStore, StoreError, atomic_write_json
 from dynarep.nets.encoder import default_encoder_config
 from dynarep.train.encoder_io import load_encoder
 from dynarep.train.policy import Policy, save_policy
+from dynarep.train.pretrain import TrainingDiverged
 from dynarep.train.schedule import cosine_lr, make_optimizer, resolve_device, set_lr
 
 
@@ -121,6 +122,10 @@ def finetune(
         else:
             prediction = policy(None, inputs[idx])
         loss = torch.mean((prediction - actions[idx]) ** 2)
+        if not torch.isfinite(loss):
+            raise TrainingDiverged(
+                f"finetune {policy_type}: loss is {loss.item()} at step {step}; try a lower --lr"
+            )
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
