@@ -48,7 +48,9 @@ def test_presets_cover_quick_cpu_and_paper():
 def test_methods_override_and_unknown_methods(tmp_path):
     import pytest
 
-    table = run(TINY, tmp_path, progress=False, methods=("state", "fd_pixels"))
-    assert "FD-e" in table and "State" in table and "ID" not in table
+    table = run(TINY, tmp_path, progress=False, methods=("state", "fd_contrastive"), horizon=2)
+    assert "FD-i" in table and "State" in table and "ID (" not in table
+    config = json.loads((tmp_path / "encoders" / "fd_contrastive" / "config.json").read_text())
+    assert config["objective_config"]["horizon"] == 2
     with pytest.raises(KeyError, match="unknown objective"):
         run(TINY, tmp_path / "x", progress=False, methods=("nope",))

@@ -134,6 +134,12 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         default=None,
         help="rows instead of the preset's: objective names and the baselines scratch, random, state",
     )
+    benchmark.add_argument(
+        "--horizon",
+        type=int,
+        default=None,
+        help="k for inverse_dynamics and fd_contrastive (default: the preset's, 1); use a new --out per k",
+    )
     probe = verbs.add_parser(
         "probe",
         help="how well a frozen encoder encodes the true state (linear and MLP probes)",
@@ -219,7 +225,14 @@ def _dispatch(args: argparse.Namespace) -> int:
     elif args.verb == "benchmark":
         from dynarep.experiments.pointmass import run
 
-        print(run(args.preset, args.out or f"runs/pointmass-{args.preset}", methods=args.methods))
+        print(
+            run(
+                args.preset,
+                args.out or f"runs/pointmass-{args.preset}",
+                methods=args.methods,
+                horizon=args.horizon,
+            )
+        )
     return 0
 
 

@@ -44,14 +44,17 @@ def run(
     out: str | Path = "runs/pointmass-quick",
     progress: bool = True,
     methods: tuple[str, ...] | None = None,
+    horizon: int | None = None,
 ) -> str:
     """Run (or resume) the benchmark in ``out`` and return the printed table.
 
     ``methods`` replaces the preset's rows (objective names and the baselines scratch, random,
-    state)."""
+    state); ``horizon`` the k of the objectives that have one (inverse_dynamics, fd_contrastive)."""
     preset = PRESETS[preset] if isinstance(preset, str) else preset
     if methods:
         preset = replace(preset, methods=tuple(methods))
+    if horizon is not None:
+        preset = replace(preset, horizon=horizon)
     check_methods(preset.methods)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
