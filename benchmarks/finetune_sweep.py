@@ -33,7 +33,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="processes (default: 2)")
     args = parser.parse_args()
     stored = json.loads((args.run / "preset.json").read_text())
-    preset = Preset(**{k: tuple(v) if isinstance(v, list) else v for k, v in stored.items()})
+    preset = Preset.from_dict(stored)
     source = args.encoders_from or args.run
     tag = f"from-{source.name}" if args.encoders_from else "own"
     jobs = []

@@ -162,7 +162,7 @@ def finetune_and_evaluate(job: dict[str, Any]) -> str:
     from dynarep.evaluate.rollout import evaluate
 
     torch.set_num_threads(1)
-    preset = Preset(**{k: tuple(v) if isinstance(v, list) else v for k, v in job["preset"].items()})
+    preset = Preset.from_dict(job["preset"])
     method = job["method"]
     policy_type = {"scratch": "scratch", "state": "state"}.get(method, "frozen")
     config = FinetuneConfig(demos=job["demos"], steps=preset.finetune_steps, seed=job["seed"])

@@ -49,6 +49,11 @@ class Preset:
     workers: int = 2
     """Processes for collection and for the finetune + evaluate jobs."""
 
+    @classmethod
+    def from_dict(cls, data: dict) -> Preset:
+        """Inverse of ``dataclasses.asdict`` after a JSON round trip (lists back to tuples)."""
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
 
 PRESETS: dict[str, Preset] = {
     "quick": Preset(),
