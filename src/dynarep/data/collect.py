@@ -60,9 +60,7 @@ class CollectSpec:
         return self.seed * 1_000_003 + episode
 
 
-def record_episodes(
-    env: PointMassConfig, spec: CollectSpec, indices: list[int], render: bool = True
-) -> list[Episode]:
+def record_episodes(env: PointMassConfig, spec: CollectSpec, indices: list[int]) -> list[Episode]:
     """Run the expert on a batch of episodes in lockstep (one model and renderer for all)."""
     sim = PointMassBatch(env, len(indices))
     goals = np.stack([goal_for_task(spec.task_of(i)) for i in indices])
@@ -70,8 +68,7 @@ def record_episodes(
     rngs = [np.random.default_rng([spec.start_seed_of(i), 11]) for i in indices]
     frames, states, actions, successes = [], [], [], []
     for step in range(env.episode_steps + 1):
-        if render:
-            frames.append(sim.render())
+        frames.append(sim.render())
         positions, velocities = sim.positions(), sim.velocities()
         states.append(np.concatenate([positions, velocities], axis=1))
         successes.append(sim.succeeded.copy())
@@ -86,12 +83,14 @@ def record_episodes(
         actions.append(action)
         sim.step(action)
     sim.close()
+    # (steps, episodes, ...) -> (episodes, steps, ...)
+    frames, states, actions, successes = (np.stack(x, axis=1) for x in (frames, states, actions, successes))
     return [
         Episode(
-            frames=np.stack([f[j] for f in frames]) if render else np.zeros((0,), np.uint8),
-            states=np.stack([s[j] for s in states]).astype(np.float32),
-            actions=np.stack([a[j] for a in actions]).astype(np.float32),
-            successes=np.array([s[j] for s in successes]),
+            frames=frames[j],
+            states=states[j].astype(np.float32),
+            actions=actions[j].astype(np.float32),
+            successes=successes[j],
             task_index=spec.task_of(i),
             start_seed=spec.start_seed_of(i),
             context=goals[j],
