@@ -24,6 +24,19 @@ LABELS = {
     "state": "State oracle (position)",
 }
 
+# Point-mass success at 1/2/5/10 demos from the paper's finetuning-size sweep (protocol.md §4.3,
+# digitised to about ±0.01; 84 px, 1000 pretraining episodes, 100k steps). DynaMo and the random
+# encoder are not in the paper.
+PUBLISHED_POINTMASS: dict[str, dict[int, float]] = {
+    "inverse_dynamics": {1: 0.20, 2: 0.72, 5: 0.85, 10: 0.85},
+    "bc": {1: 0.05, 2: 0.25, 5: 0.78, 10: 0.84},
+    "fd_pixels": {1: 0.07, 2: 0.20, 5: 0.51, 10: 0.61},
+    "fd_contrastive": {1: 0.05, 2: 0.48, 5: 0.80, 10: 0.85},
+    "simclr": {1: 0.06, 2: 0.52, 5: 0.82, 10: 0.84},
+    "scratch": {1: 0.04, 2: 0.24, 5: 0.76, 10: 0.78},
+    "state": {1: 0.08, 2: 0.62, 5: 0.86, 10: 0.86},
+}
+
 
 def per_seed(
     records: list[dict[str, Any]], key: str, only_expert_solvable: bool = False
@@ -47,15 +60,15 @@ def results_table(
     probes: dict[str, dict[str, float]] | None = None,
 ) -> str:
     """Markdown table: success mean ± SE [95% bootstrap CI] per method and demo count, and each
-    frozen encoder's probe error (position, validation episodes)."""
+    frozen encoder's probe error (position, validation episodes), next to the published success."""
     probes = probes or {}
     success = per_seed(records, "success")
     solvable = per_seed(records, "success", only_expert_solvable=True)
     distance = per_seed(records, "min_distance")
     lines = [
         "| method | demos | success (mean ± SE) | 95% CI | success, expert-solvable starts "
-        "| min distance (mm) | probe: position error (mm), linear / MLP |",
-        "|---|---|---|---|---|---|---|",
+        "| min distance (mm) | probe: position error (mm), linear / MLP | published success |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for method in methods:
         probe = probes.get(method)
@@ -68,10 +81,12 @@ def results_table(
             s = summarize(success[(method, n)])
             e = summarize(solvable[(method, n)])
             d = summarize(distance[(method, n)])
+            published = PUBLISHED_POINTMASS.get(method, {}).get(n)
+            published_cell = f"{published:.2f}" if published is not None else "—"
             lines.append(
                 f"| {LABELS.get(method, method)} | {n} | {s.mean:.2f} ± {s.se:.2f} | "
                 f"[{s.ci_low:.2f}, {s.ci_high:.2f}] | {e.mean:.2f} ± {e.se:.2f} | {1000 * d.mean:.1f} "
-                f"| {probe_cell} |"
+                f"| {probe_cell} | {published_cell} |"
             )
     return "\n".join(lines)
 
@@ -138,7 +153,8 @@ Mean ± standard error over seeds, 95% percentile-bootstrap CI over seeds. "Expe
 only the starts from which the scripted expert itself succeeds (expert success on these
 evaluation starts: {expert:.2f}). The probe column is the validation RMSE of linear and MLP
 probes from the frozen encoder to the mass position, on {preset.probe_episodes} held-out episodes
-(80/20 split by episode; predicting the mean position scores about 200 mm).
+(80/20 split by episode; predicting the mean position scores about 200 mm). "Published" is the
+paper's point-mass success at that many demos (84 px, 100k pretraining steps; protocol.md §4.3).
 
 {table}
 

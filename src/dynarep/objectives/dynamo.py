@@ -3,8 +3,13 @@
 For a window of T frames, e_t = φ(o_t). A causal transformer g infers a small latent action
 z_t from e_1..e_t (the bottleneck); a causal transformer h predicts ê_{t+1} from [e_t, z_{t+1}].
 Loss: 1 − cos(ê_{t+1}, sg(ē_{t+1})) with ē the embedding itself (SimSiam) or an EMA encoder's,
-plus a covariance regulariser on the embeddings that keeps them from collapsing. No actions and no
-augmentation are used.
+plus a covariance regulariser on the embeddings. No actions and no augmentation are used.
+
+Deviation from DynaMo, on by default: a VICReg variance hinge on each embedding dimension. DynaMo's
+ResNet-18 has BatchNorm, which keeps a batch of embeddings spread out; our small encoder (LayerNorm
++ tanh, no BatchNorm) collapses to one constant embedding within 50 steps without it, because the
+off-diagonal covariance penalty is zero for a constant (measured in benchmarks/RESULTS.md).
+``variance_weight 0`` gives the published loss.
 """
 
 from __future__ import annotations
@@ -36,6 +41,10 @@ class DynaMoConfig:
     """Attention heads."""
     covariance_weight: float = 0.04
     """Weight of the off-diagonal covariance penalty on the embeddings."""
+    variance_weight: float = 1.0
+    """Weight of the variance hinge that keeps every embedding dimension spread (0: DynaMo as published)."""
+    variance_target: float = 0.5
+    """Per-dimension standard deviation, over the batch, below which the hinge is active."""
     ema: float | None = None
     """EMA rate of a target encoder; None uses the stop-gradient embedding itself (SimSiam)."""
 
@@ -46,6 +55,12 @@ def covariance_penalty(embeddings: Tensor) -> Tensor:
     cov = centered.T @ centered / max(len(embeddings) - 1, 1)
     off_diagonal = cov - torch.diag(torch.diagonal(cov))
     return off_diagonal.pow(2).sum() / (cov.shape[0] * (cov.shape[0] - 1))
+
+
+def variance_penalty(embeddings: Tensor, target: float) -> Tensor:
+    """VICReg's hinge: mean over dimensions of max(0, target - std over the batch)."""
+    std = torch.sqrt(embeddings.var(dim=0) + 1e-4)
+    return torch.relu(target - std).mean()
 
 
 @register_objective("dynamo", DynaMoConfig)
@@ -85,5 +100,11 @@ class DynaMo(Objective):
         cosine = nn.functional.cosine_similarity(predicted, targets[:, 1:], dim=-1)
         dynamics = 1 - cosine.mean()
         covariance = covariance_penalty(embeddings)
-        loss = dynamics + self.config.covariance_weight * covariance
-        return loss, {"loss": loss.item(), "dynamics": dynamics.item(), "covariance": covariance.item()}
+        variance = variance_penalty(embeddings, self.config.variance_target)
+        loss = dynamics + self.config.covariance_weight * covariance + self.config.variance_weight * variance
+        return loss, {
+            "loss": loss.item(),
+            "dynamics": dynamics.item(),
+            "covariance": covariance.item(),
+            "variance": variance.item(),
+        }
