@@ -118,3 +118,27 @@ def test_options_added_since_a_run_was_made_count_as_their_defaults():
     new = {"objective_config": {"horizon": 1, "shared_encoder": True}, "pretrain": {"steps": 5}}
     assert config_differences(old, new) == []
     assert config_differences(old, {**new, "pretrain": {"steps": 6}}) == ["pretrain.steps"]
+
+
+def test_a_run_of_an_older_revision_of_the_loss_is_not_taken_for_a_finished_run(tiny_store, tmp_path):
+    """fd_pixels changed its default loss (revision 2): a folder from before must not be reused."""
+    import json
+
+    from dynarep.objectives import get_objective
+
+    config_class, _ = get_objective("fd_pixels")
+    run = lambda: pretrain(  # noqa: E731
+        tiny_store,
+        tmp_path,
+        "fd_pixels",
+        config_class(),
+        PretrainConfig(steps=1, batch_size=4),
+        progress=False,
+    )
+    run()
+    assert run() == tmp_path / "encoder.safetensors"  # same revision: finished, reused
+    stored = json.loads((tmp_path / "config.json").read_text())
+    del stored["objective_revision"]  # as written before revisions were recorded
+    (tmp_path / "config.json").write_text(json.dumps(stored))
+    with pytest.raises(ValueError, match=r"another configuration \(objective_revision\)"):
+        run()

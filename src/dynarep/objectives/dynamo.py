@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 from torch import Tensor, nn
@@ -28,6 +29,8 @@ from dynarep.objectives.base import Batch, Objective, Window, register_objective
 @dataclass
 class DynaMoConfig:
     """Options of DynaMo latent dynamics pretraining."""
+
+    revision: ClassVar[int] = 2  # 2: variance hinge on by default (see train/pretrain.py)
 
     window: int = 5
     """Frames per training window (DynaMo's default is 5)."""

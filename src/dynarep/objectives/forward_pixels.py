@@ -14,6 +14,7 @@ bring the MLP probe's position error from 184 mm (chance) to 63 mm.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 from torch import Tensor
@@ -27,6 +28,8 @@ from dynarep.objectives.base import Batch, Objective, Window, mse, register_obje
 @dataclass
 class ForwardPixelsConfig:
     """Options of pixel-reconstruction forward dynamics."""
+
+    revision: ClassVar[int] = 2  # 2: target_blur 2 by default (see train/pretrain.py)
 
     decoder_channels: int = 32
     """Channels of the transposed-conv decoder."""

@@ -68,6 +68,13 @@ def config_differences(stored: dict[str, Any], current: dict[str, Any], prefix: 
     return differences
 
 
+def objective_revision(config_class: type) -> int:
+    """An objective's ``revision`` (a ClassVar on its config, default 1). It is raised when a change
+    of default alters the loss, so that a run folder made before the change is not mistaken for a
+    finished run of the new loss (missing options otherwise count as equal)."""
+    return int(getattr(config_class, "revision", 1))
+
+
 def mean_frame_sample(
     store: EpisodeStore, rows: np.ndarray, count: int = 5000, seed: int = 0
 ) -> torch.Tensor:
@@ -103,6 +110,7 @@ def pretrain(
         )
     run = {
         "objective": objective,
+        "objective_revision": objective_revision(config_class),
         "objective_config": asdict(objective_config),
         "pretrain": asdict(config),
         "encoder": encoder_config.to_dict(),
@@ -111,7 +119,9 @@ def pretrain(
     }
     config_path = out / "config.json"
     if config_path.exists():
-        differences = config_differences(json.loads(config_path.read_text()), json.loads(json.dumps(run)))
+        stored = json.loads(config_path.read_text())
+        stored.setdefault("objective_revision", 1)  # runs made before revisions were recorded
+        differences = config_differences(stored, json.loads(json.dumps(run)))
         if differences:
             raise ValueError(
                 f"{out}: holds a pretraining run with another configuration ({', '.join(differences)}); "
