@@ -31,7 +31,10 @@ def test_benchmark_runs_every_method_and_resumes(tmp_path):
     assert published["Random"] == "—" and published["ID"] != "—"  # the paper has no random encoder
     assert (tmp_path / "encoders" / "inverse_dynamics" / "probe.json").exists()
     assert (tmp_path / "success.png").stat().st_size > 1000
-    assert "success vs demos" in (tmp_path / "report.md").read_text()
+    report = (tmp_path / "report.md").read_text()
+    assert "success vs demos" in report
+    id_row = next(line for line in report.splitlines() if line.startswith("| ID") and "(0.72)" in line)
+    assert id_row.count("|") == len(TINY.demos) + 2  # one "ours (published)" cell per demo count
     # two seeds, two hidden goals
     assert len({r["task_id"] for r in records}) == 2
     # a second run finds everything done and redoes nothing

@@ -91,6 +91,22 @@ def results_table(
     return "\n".join(lines)
 
 
+def comparison_table(records: list[dict[str, Any]], methods: tuple[str, ...], demos: tuple[int, ...]) -> str:
+    """Compact Markdown matrix, one row per method: "ours (published)" success at each demo count."""
+    success = per_seed(records, "success")
+    lines = ["| method | " + " | ".join(f"{n} demos" for n in demos) + " |", "|---|" + "---|" * len(demos)]
+    for method in methods:
+        cells = []
+        for n in demos:
+            published = PUBLISHED_POINTMASS.get(method, {}).get(n)
+            cells.append(
+                f"{summarize(success[(method, n)]).mean:.2f}"
+                + (f" ({published:.2f})" if published is not None else "")
+            )
+        lines.append(f"| {LABELS.get(method, method)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def plot_success(
     records: list[dict[str, Any]], methods: tuple[str, ...], demos: tuple[int, ...], path: Path
 ) -> None:
@@ -157,6 +173,10 @@ probes from the frozen encoder to the mass position, on {preset.probe_episodes} 
 paper's point-mass success at that many demos (84 px, 100k pretraining steps; protocol.md §4.3).
 
 {table}
+
+Success, ours (published):
+
+{comparison_table(records, preset.methods, preset.demos)}
 
 ![success vs demos](success.png)
 
