@@ -41,17 +41,18 @@ def sweep_table(out: Path, ks: list[int], methods: list[str], demos: tuple[int, 
         "| method | k | demos | success (mean ± SE) | probe MLP, val (mm) | published (2 demos) |",
         "|---|---|---|---|---|---|",
     ]
+    success = {}  # k -> (method, demos) -> per-seed success; each k's results are read once
+    for k in ks:
+        records = [json.loads(x) for x in (out / f"k{k}" / "results.jsonl").read_text().splitlines()]
+        success[k] = per_seed(records, "success")
     for method in methods:
         for k in ks:
-            folder = out / f"k{k}"
-            records = [json.loads(x) for x in (folder / "results.jsonl").read_text().splitlines()]
-            success = per_seed([r for r in records if r["method"] == method], "success")
-            probe_file = folder / "encoders" / method / "probe.json"
+            probe_file = out / f"k{k}" / "encoders" / method / "probe.json"
             probe = json.loads(probe_file.read_text()) if probe_file.exists() else {}
             probe_cell = f"{probe['probe/mlp/position/val_mm']:.1f}" if probe else "—"
             published = PUBLISHED_2_DEMOS.get(method, {}).get(k)
             for n in demos:
-                s = summarize(success[(method, n)])
+                s = summarize(success[k][(method, n)])
                 cell = f"{published:.2f}" if published is not None and n == 2 else "—"
                 lines.append(
                     f"| {LABELS.get(method, method)} | {k} | {n} | {s.mean:.2f} ± {s.se:.2f} "
