@@ -17,7 +17,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from dynarep.evaluate.stats import summarize
-from dynarep.experiments.pointmass import finetune_and_evaluate
+from dynarep.experiments.benchmark import finetune_and_evaluate
 from dynarep.experiments.presets import Preset
 
 

@@ -16,8 +16,8 @@ import os
 from pathlib import Path
 
 from dynarep.evaluate.stats import summarize
-from dynarep.experiments.pointmass import run
-from dynarep.experiments.presets import PRESETS
+from dynarep.experiments.benchmark import run
+from dynarep.experiments.presets import POINTMASS_PRESETS as PRESETS
 from dynarep.experiments.report import LABELS, per_seed
 
 # protocol.md §4.7, point mass, 2 demos (the paper's default finetuning size)
@@ -77,7 +77,7 @@ def main() -> None:
     for k in args.ks:
         print(f"k = {k}", flush=True)
         link_data(args.out / f"k{k}", data)
-        run(args.preset, args.out / f"k{k}", methods=tuple(args.methods), horizon=k)
+        run("pointmass", args.preset, args.out / f"k{k}", methods=tuple(args.methods), horizon=k)
     table = sweep_table(args.out, args.ks, args.methods, PRESETS[args.preset].demos)
     (args.out / "table.md").write_text(table + "\n")
     print(table)

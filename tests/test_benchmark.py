@@ -1,7 +1,8 @@
 import json
 
-from dynarep.experiments.pointmass import run
-from dynarep.experiments.presets import PRESETS, Preset
+from dynarep.experiments.benchmark import run
+from dynarep.experiments.presets import POINTMASS_PRESETS as PRESETS
+from dynarep.experiments.presets import Preset
 
 TINY = Preset(
     pretrain_episodes=4,
@@ -19,7 +20,7 @@ TINY = Preset(
 
 
 def test_benchmark_runs_every_method_and_resumes(tmp_path):
-    table = run(TINY, tmp_path, progress=False)
+    table = run("pointmass", TINY, tmp_path, progress=False)
     records = [json.loads(x) for x in (tmp_path / "results.jsonl").read_text().splitlines()]
     assert len(records) == len(TINY.methods) * TINY.seeds * len(TINY.demos) * TINY.eval_episodes
     for label in ("ID", "BC", "Scratch", "Random", "State"):
@@ -40,7 +41,7 @@ def test_benchmark_runs_every_method_and_resumes(tmp_path):
     # a second run finds everything done and redoes nothing
     marker = tmp_path / "results" / "bc_seed0_demos1.jsonl"
     before = marker.stat().st_mtime_ns
-    assert run(TINY, tmp_path, progress=False) == table
+    assert run("pointmass", TINY, tmp_path, progress=False) == table
     assert marker.stat().st_mtime_ns == before
 
 
@@ -54,9 +55,9 @@ def test_presets_cover_quick_cpu_and_paper():
 def test_methods_override_and_unknown_methods(tmp_path):
     import pytest
 
-    table = run(TINY, tmp_path, progress=False, methods=("state", "fd_contrastive"), horizon=2)
+    table = run("pointmass", TINY, tmp_path, progress=False, methods=("state", "fd_contrastive"), horizon=2)
     assert "FD-i" in table and "State" in table and "ID (" not in table
     config = json.loads((tmp_path / "encoders" / "fd_contrastive" / "config.json").read_text())
     assert config["objective_config"]["horizon"] == 2
     with pytest.raises(KeyError, match="unknown objective"):
-        run(TINY, tmp_path / "x", progress=False, methods=("nope",))
+        run("pointmass", TINY, tmp_path / "x", progress=False, methods=("nope",))

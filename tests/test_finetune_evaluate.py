@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from dynarep.envs.pointmass import PointMassConfig
-from dynarep.evaluate.rollout import evaluate, evaluate_policy
+from dynarep.evaluate.rollout import evaluate
 from dynarep.train.finetune import FinetuneConfig, finetune
 from dynarep.train.policy import load_policy
 from dynarep.train.pretrain import PretrainConfig, pretrain
@@ -81,7 +81,8 @@ def test_state_oracle_learns_to_reach_the_hidden_goal(tmp_path):
         progress=False,
     )
     policy, config = load_policy(out)
-    records = evaluate_policy(policy, env, task_id=7, episodes=30, seed=0)
+    assert config["task_index"] == 7 and policy.state_columns == (0, 1)
+    records = evaluate(out, episodes=30, seed=0, progress=False)
     expert = np.mean([r["expert_success"] for r in records])
     success = np.mean([r["success"] for r in records])
     assert success >= 0.6 * expert

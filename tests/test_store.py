@@ -6,8 +6,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from dynarep.data.collect import CollectSpec, _write_chunks, collect
+from dynarep.data.collect import CollectSpec, _write_chunks, collect, recorded_spec
 from dynarep.data.store import EpisodeStore, StoreError
+from dynarep.envs import env_config_to_dict
 from tests.conftest import TINY_ENV
 
 
@@ -36,9 +37,9 @@ def test_interrupted_collection_resumes_without_duplicates(tmp_path, tiny_store)
     chunks = out / "chunks"
     chunks.mkdir(parents=True)
     (chunks / "spec.json").write_text(
-        json.dumps({"env": TINY_ENV.to_dict(), "collection": spec.__dict__}, indent=2)
+        json.dumps({"env": env_config_to_dict(TINY_ENV), "collection": recorded_spec(spec)}, indent=2)
     )
-    _write_chunks(TINY_ENV.to_dict(), spec.__dict__, str(chunks), [0, 3])  # an interrupted run
+    _write_chunks(env_config_to_dict(TINY_ENV), spec.__dict__, str(chunks), [0, 3])  # an interrupted run
     (chunks / "episode_000001.npy").write_bytes(b"partial")  # a half-written chunk without its parquet
     store = collect(out, TINY_ENV, spec, workers=1, progress=False)
     reference = EpisodeStore(tiny_store)

@@ -14,26 +14,36 @@ from pathlib import Path
 
 from dynarep.config_cli import add_dataclass_arguments, build_dataclass
 from dynarep.data.collect import CollectSpec
-from dynarep.envs.pointmass import PointMassConfig
 from dynarep.evaluate.probe import ProbeConfig
-from dynarep.experiments.presets import PRESETS
 from dynarep.experiments.theory import TheoryConfig
 from dynarep.train.finetune import FinetuneConfig
 from dynarep.train.pretrain import PretrainConfig
 
 DEFAULT_OBJECTIVE = "inverse_dynamics"
+DEFAULT_ENV = "pointmass"
 
 
-def _objective_from_argv(argv: Sequence[str]) -> str:
+def _choice_from_argv(argv: Sequence[str], flag: str, default: str) -> str:
+    """The value of ``flag`` before parsing: it decides which options the parser offers."""
     for i, arg in enumerate(argv):
-        if arg == "--objective" and i + 1 < len(argv):
+        if arg == flag and i + 1 < len(argv):
             return argv[i + 1]
-        if arg.startswith("--objective="):
+        if arg.startswith(flag + "="):
             return arg.split("=", 1)[1]
-    return DEFAULT_OBJECTIVE
+    return default
+
+
+def _env_flag(parser: argparse.ArgumentParser, help_suffix: str) -> None:
+    from dynarep.envs import environment_names
+
+    parser.add_argument(
+        "--env", default=None, help=f"environment: one of {', '.join(environment_names())}{help_suffix}"
+    )
 
 
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    from dynarep.envs import environment_names, get_environment
+    from dynarep.experiments.suites import SUITES
     from dynarep.objectives import get_objective, objective_names
 
     parser = argparse.ArgumentParser(
@@ -51,8 +61,18 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     )
     collect.add_argument("--out", required=True, help="store folder to write")
     collect.add_argument("--workers", type=int, default=2, help="worker processes (default: 2)")
+    environment = _choice_from_argv(argv, "--env", DEFAULT_ENV)
+    collect.add_argument(
+        "--env",
+        default=DEFAULT_ENV,
+        help=f"one of: {', '.join(environment_names())} (default: {DEFAULT_ENV}); "
+        "pass --env NAME --help for its options",
+    )
     add_dataclass_arguments(collect, CollectSpec, "episodes")
-    add_dataclass_arguments(collect, PointMassConfig, "environment (point mass)")
+    try:
+        add_dataclass_arguments(collect, get_environment(environment)[0], f"environment ({environment})")
+    except KeyError:
+        pass  # reported as a one-line error once arguments are parsed
 
     pretrain = verbs.add_parser(
         "pretrain",
@@ -62,7 +82,7 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     )
     pretrain.add_argument("--store", required=True, help="episode store to train on")
     pretrain.add_argument("--out", required=True, help="run folder to write")
-    objective = _objective_from_argv(argv)
+    objective = _choice_from_argv(argv, "--objective", DEFAULT_OBJECTIVE)
     pretrain.add_argument(
         "--objective",
         default=DEFAULT_OBJECTIVE,
@@ -113,6 +133,16 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     evaluate.add_argument("--episodes", type=int, default=100, help="rollouts (default: 100)")
     evaluate.add_argument("--seed", type=int, default=0, help="seed of the start positions (default: 0)")
     evaluate.add_argument("--out", default=None, help="JSONL file to append per-episode results to")
+    evaluate.add_argument(
+        "--workers", type=int, default=2, help="simulator processes (Metaworld; the point mass uses one)"
+    )
+    evaluate.add_argument(
+        "--new-contexts",
+        action="store_true",
+        help="roll out each episode in a new context drawn from its seed instead of the finetuning "
+        "context (the protocol's evaluation for door and the Metaworld splits)",
+    )
+    _env_flag(evaluate, " (default: the policy's; a different one is refused)")
 
     benchmark = verbs.add_parser(
         "benchmark",
@@ -120,14 +150,14 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         description="Collect, pretrain, finetune and evaluate every method over "
         "5 seeds; print the table; write results.jsonl, success.png and report.md.",
     )
-    benchmark.add_argument("suite", choices=("pointmass",), help="which benchmark")
+    benchmark.add_argument("suite", choices=tuple(SUITES), help="which benchmark (environment and split)")
     benchmark.add_argument(
         "--preset",
         default="quick",
-        choices=tuple(PRESETS),
-        help="quick (<20 min on 2 CPU cores), cpu (~1 h), paper (GPU sizes)",
+        choices=("quick", "cpu", "paper"),
+        help="quick (point mass 10 min, Metaworld 30 min on 2 CPU cores), cpu (1-3 h), paper (GPU sizes)",
     )
-    benchmark.add_argument("--out", default=None, help="run folder (default: runs/pointmass-PRESET)")
+    benchmark.add_argument("--out", default=None, help="run folder (default: runs/SUITE-PRESET)")
     benchmark.add_argument(
         "--methods",
         nargs="+",
@@ -149,6 +179,7 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     )
     probe.add_argument("--encoder", required=True, help="pretrained encoder (run folder or .safetensors)")
     probe.add_argument("--store", required=True, help="episode store whose frames are probed")
+    _env_flag(probe, " (default: the store's; a different one is refused)")
     add_dataclass_arguments(probe, ProbeConfig, "probes")
 
     theory = verbs.add_parser(
@@ -176,10 +207,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     if args.verb == "collect":
         from dynarep.data.collect import collect
+        from dynarep.envs import get_environment
 
-        store = collect(
-            args.out, build_dataclass(PointMassConfig, args), build_dataclass(CollectSpec, args), args.workers
-        )
+        env_config = build_dataclass(get_environment(args.env)[0], args)
+        store = collect(args.out, env_config, build_dataclass(CollectSpec, args), args.workers)
         print(
             f"{store.root}: {store.num_episodes} episodes, {len(store.images)} frames, "
             f"expert success {store.info['expert_success_rate']:.2f}"
@@ -206,13 +237,24 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(f"policy written to {out}")
     elif args.verb == "evaluate":
         from dynarep.evaluate.rollout import evaluate
+        from dynarep.train.policy import load_policy
 
-        records = evaluate(args.policy, args.episodes, args.seed, args.out)
+        _check_env(args.env, load_policy(args.policy)[1]["env"], args.policy)
+        records = evaluate(
+            args.policy,
+            args.episodes,
+            args.seed,
+            args.out,
+            workers=args.workers,
+            new_contexts=args.new_contexts,
+        )
         success = sum(r["success"] for r in records) / len(records)
         print(json.dumps({"eval/success": success, "episodes": len(records)}))
     elif args.verb == "probe":
+        from dynarep.data.store import EpisodeStore
         from dynarep.evaluate.probe import probe
 
+        _check_env(args.env, EpisodeStore(args.store).env_config, args.store)
         results = probe(args.encoder, args.store, build_dataclass(ProbeConfig, args))
         print(json.dumps({k: round(v, 2) for k, v in results.items()}, indent=2))
     elif args.verb == "theory":
@@ -223,17 +265,22 @@ def _dispatch(args: argparse.Namespace) -> int:
         if args.json:
             Path(args.json).write_text(json.dumps(results, indent=2))
     elif args.verb == "benchmark":
-        from dynarep.experiments.pointmass import run
+        from dynarep.experiments.benchmark import run
 
-        print(
-            run(
-                args.preset,
-                args.out or f"runs/pointmass-{args.preset}",
-                methods=args.methods,
-                horizon=args.horizon,
-            )
-        )
+        print(run(args.suite, args.preset, args.out, methods=args.methods, horizon=args.horizon))
     return 0
+
+
+def _check_env(requested: str | None, recorded: dict, source: str) -> None:
+    """``--env`` on verbs that read the environment from a file: it must name that environment."""
+    from dynarep.envs import get_environment
+
+    if requested is None:
+        return
+    get_environment(requested)  # an unknown name: one line listing the registered ones
+    found = recorded.get("name", DEFAULT_ENV)
+    if found != requested:
+        raise ValueError(f"--env {requested}: {source} was made in environment {found!r}")
 
 
 if __name__ == "__main__":

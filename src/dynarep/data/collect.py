@@ -32,10 +32,7 @@ from dynarep.data.store import (
     atomic_write_parquet,
     frame_table,
 )
-from dynarep.envs.experts import pointmass_expert
-from dynarep.envs.pointmass import PointMassBatch, PointMassConfig, goal_for_task, start_for_seed
-
-FPS = 20.0  # 0.05 s control steps
+from dynarep.envs import Environment, env_config_to_dict, make_environment
 
 
 @dataclass(frozen=True)
@@ -52,51 +49,40 @@ class CollectSpec:
     """Seed of the start positions."""
     expert_noise: float = 0.0
     """Std of Gaussian noise added to the expert's action (protocol sigma)."""
+    success_only: bool = False
+    """Keep only episodes in which the expert succeeds, re-running a failed one from new starts."""
+    max_retries: int = 10
+    """With --success-only: new starts tried per episode before collection stops with an error."""
 
     def task_of(self, episode: int) -> int:
         return self.first_task + episode // self.episodes_per_task
 
-    def start_seed_of(self, episode: int) -> int:
-        return self.seed * 1_000_003 + episode
+    def start_seed_of(self, episode: int, attempt: int = 0) -> int:
+        return self.seed * 1_000_003 + episode + attempt * RETRY_SEED_STRIDE
 
 
-def record_episodes(env: PointMassConfig, spec: CollectSpec, indices: list[int]) -> list[Episode]:
-    """Run the expert on a batch of episodes in lockstep (one model and renderer for all)."""
-    sim = PointMassBatch(env, len(indices))
-    goals = np.stack([goal_for_task(spec.task_of(i)) for i in indices])
-    sim.reset(np.stack([start_for_seed(spec.start_seed_of(i)) for i in indices]), goals)
-    rngs = [np.random.default_rng([spec.start_seed_of(i), 11]) for i in indices]
-    frames, states, actions, successes = [], [], [], []
-    for step in range(env.episode_steps + 1):
-        frames.append(sim.render())
-        positions, velocities = sim.positions(), sim.velocities()
-        states.append(np.concatenate([positions, velocities], axis=1))
-        successes.append(sim.succeeded.copy())
-        if step == env.episode_steps:
-            break
-        action = np.stack(
-            [
-                pointmass_expert(p, v, g, spec.expert_noise, rng)
-                for p, v, g, rng in zip(positions, velocities, goals, rngs, strict=True)
-            ]
+RETRY_SEED_STRIDE = 7_919_000_033  # retries start far from every first-attempt seed
+
+
+def record_with_retries(environment: Environment, spec: CollectSpec, indices: list[int]) -> list[Episode]:
+    """Expert episodes for ``indices``; with ``success_only``, failed ones are redone from new starts."""
+    episodes: dict[int, Episode] = {}
+    pending = list(indices)
+    for attempt in range(spec.max_retries + 1 if spec.success_only else 1):
+        recorded = environment.record_episodes(
+            [spec.task_of(i) for i in pending],
+            [spec.start_seed_of(i, attempt) for i in pending],
+            spec.expert_noise,
         )
-        actions.append(action)
-        sim.step(action)
-    sim.close()
-    # (steps, episodes, ...) -> (episodes, steps, ...)
-    frames, states, actions, successes = (np.stack(x, axis=1) for x in (frames, states, actions, successes))
-    return [
-        Episode(
-            frames=frames[j],
-            states=states[j].astype(np.float32),
-            actions=actions[j].astype(np.float32),
-            successes=successes[j],
-            task_index=spec.task_of(i),
-            start_seed=spec.start_seed_of(i),
-            context=goals[j],
-        )
-        for j, i in enumerate(indices)
-    ]
+        for index, episode in zip(pending, recorded, strict=True):
+            episodes[index] = episode
+        pending = [i for i in pending if not episodes[i].successes.any()] if spec.success_only else []
+        if not pending:
+            return [episodes[i] for i in indices]
+    raise StoreError(
+        f"--success-only: the expert failed task {spec.task_of(pending[0])} (episode {pending[0]}) from "
+        f"{spec.max_retries + 1} starts; raise --max-retries or collect without --success-only"
+    )
 
 
 def _chunk_paths(chunks: Path, index: int) -> tuple[Path, Path]:
@@ -107,11 +93,13 @@ def _write_chunks(
     env_dict: dict[str, Any], spec_dict: dict[str, Any], chunks: str, indices: list[int]
 ) -> int:
     """Worker entry point: record episodes and write each as an atomic chunk."""
-    env = PointMassConfig.from_dict(env_dict)
+    environment = make_environment(env_dict)
     spec = CollectSpec(**spec_dict)
-    for index, episode in zip(indices, record_episodes(env, spec, indices), strict=True):
+    episodes = record_with_retries(environment, spec, indices)
+    environment.close()
+    for index, episode in zip(indices, episodes, strict=True):
         frames_path, table_path = _chunk_paths(Path(chunks), index)
-        table = frame_table(episode, index, FPS).replace_schema_metadata(
+        table = frame_table(episode, index, environment.fps).replace_schema_metadata(
             {
                 "start_seed": str(episode.start_seed),
                 "context": ",".join(repr(float(x)) for x in episode.context),
@@ -124,15 +112,17 @@ def _write_chunks(
 
 def collect(
     out: str | Path,
-    env: PointMassConfig,
+    env: Any,
     spec: CollectSpec,
     workers: int = 2,
     batch: int = 10,
     progress: bool = True,
 ) -> EpisodeStore:
-    """Write (or finish) the store at ``out`` and return it opened."""
+    """Write (or finish) the store at ``out`` and return it opened; ``env`` is the config of a
+    registered environment (``dynarep.envs``)."""
     out = Path(out)
-    provenance = {"env": env.to_dict(), "collection": asdict(spec)}
+    environment = make_environment(env)
+    provenance = {"env": env_config_to_dict(env), "collection": recorded_spec(spec)}
     info_path = out / "meta" / "info.json"
     if info_path.exists():
         store = EpisodeStore(out)
@@ -160,7 +150,7 @@ def collect(
         disable=not progress,
     )
     if groups:
-        args = (env.to_dict(), asdict(spec), str(chunks))
+        args = (provenance["env"], asdict(spec), str(chunks))
         if workers <= 1 or len(groups) == 1:  # one batch: starting processes costs more than it saves
             for group in groups:
                 bar.update(_write_chunks(*args, group))
@@ -170,11 +160,20 @@ def collect(
                 for done in futures.as_completed([pool.submit(_write_chunks, *args, g) for g in groups]):
                     bar.update(done.result())
     bar.close()
-    _assemble(out, chunks, env, spec, provenance)
+    _assemble(out, chunks, environment, spec, provenance)
     return EpisodeStore(out)
 
 
-def _assemble(out: Path, chunks: Path, env: PointMassConfig, spec: CollectSpec, provenance: dict) -> None:
+def recorded_spec(spec: CollectSpec) -> dict[str, Any]:
+    """The spec as recorded; retry options are left out while unused, so stores made before
+    ``--success-only`` existed keep matching their own collect command."""
+    data = asdict(spec)
+    if not spec.success_only:
+        del data["success_only"], data["max_retries"]
+    return data
+
+
+def _assemble(out: Path, chunks: Path, environment: Environment, spec: CollectSpec, provenance: dict) -> None:
     """Concatenate the chunks into the final store; ``meta/info.json`` is written last."""
     tables, rows, start = [], [], 0
     frame_count = 0
@@ -182,7 +181,7 @@ def _assemble(out: Path, chunks: Path, env: PointMassConfig, spec: CollectSpec, 
         table = pq.read_table(_chunk_paths(chunks, i)[1])
         tables.append(table)
         frame_count += table.num_rows
-    size = env.image_size
+    size = environment.image_size
     images = np.lib.format.open_memmap(
         chunks / "assembled.npy", mode="w+", dtype=np.uint8, shape=(frame_count, size, size, 3)
     )
@@ -217,13 +216,14 @@ def _assemble(out: Path, chunks: Path, env: PointMassConfig, spec: CollectSpec, 
         "schema_version": SCHEMA_VERSION,
         "codebase_version": "dynarep-0.1",
         **provenance,
-        "expert": {"name": "pointmass_pd", "gains": [10.0, 1.0], "noise": spec.expert_noise},
-        "fps": FPS,
+        "env_version": f"{environment.registry_name}/{environment.version}",
+        "expert": {**environment.expert_info(), "noise": spec.expert_noise},
+        "fps": environment.fps,
         "num_episodes": spec.episodes,
         "num_frames": frame_count,
         "image_key": IMAGE_KEY,
-        "state_names": ["x", "y", "vx", "vy"],
-        "context_names": ["goal_x", "goal_y"],
+        "state_names": list(environment.state_names),
+        "context_names": list(environment.context_names),
         "expert_success_rate": float(np.mean(successes)),
     }
     atomic_write_json(out / "meta" / "info.json", info)

@@ -9,12 +9,15 @@ copies with one model and one renderer, which is what collection and evaluation 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
+from dynarep.data.store import Episode
+from dynarep.envs.base import Environment, register_environment
+from dynarep.envs.experts import pointmass_expert
 from dynarep.envs.rendering import box_downsample, load_mujoco, make_renderer
 
 ARENA = 0.29
@@ -68,16 +71,6 @@ class PointMassConfig:
                 f"image_size {self.image_size} is not supported; use one of {SUPPORTED_IMAGE_SIZES}"
             )
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": "pointmass", **asdict(self)}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> PointMassConfig:
-        """Inverse of ``to_dict`` (as stored in store and policy metadata)."""
-        if data.get("name", "pointmass") != "pointmass":
-            raise ValueError(f"environment {data.get('name')!r} is not the point mass")
-        return cls(**{k: v for k, v in data.items() if k != "name"})
-
 
 def goal_for_task(task_id: int) -> np.ndarray:
     """The hidden goal of a task: uniform in the arena, fixed by the task id (protocol §2.1)."""
@@ -107,16 +100,19 @@ class PointMassBatch:
     def n(self) -> int:
         return len(self.datas)
 
-    def reset(self, starts: np.ndarray, goals: np.ndarray) -> None:
-        """Place every mass at rest at its start; goals are kept for success only."""
-        for data, start in zip(self.datas, starts, strict=True):
-            self.mj.mj_resetData(self.model, data)
-            data.qpos[:] = start
-            self.mj.mj_forward(self.model, data)
-        self.goals = np.asarray(goals, dtype=np.float64).reshape(self.n, 2).copy()
-        self.steps[:] = 0
-        self.min_distance = self.distance()
-        self.succeeded = self.min_distance <= SUCCESS_RADIUS
+    def reset(self, starts: np.ndarray, goals: np.ndarray, mask: np.ndarray | None = None) -> None:
+        """Place every mass (or those in ``mask``) at rest at its start; goals are kept for success only."""
+        mask = np.ones(self.n, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+        starts = np.asarray(starts, dtype=np.float64).reshape(self.n, 2)
+        for i in np.flatnonzero(mask):
+            self.mj.mj_resetData(self.model, self.datas[i])
+            self.datas[i].qpos[:] = starts[i]
+            self.mj.mj_forward(self.model, self.datas[i])
+        self.goals[mask] = np.asarray(goals, dtype=np.float64).reshape(self.n, 2)[mask]
+        self.steps[mask] = 0
+        distance = self.distance()
+        self.min_distance[mask] = distance[mask]
+        self.succeeded[mask] = distance[mask] <= SUCCESS_RADIUS
 
     def step(self, actions: np.ndarray) -> None:
         actions = np.clip(np.asarray(actions, dtype=np.float64), -1.0, 1.0)
@@ -207,3 +203,145 @@ class PointMassEnv(gym.Env):
 
     def close(self) -> None:
         self.sim.close()
+
+
+gym.register("dynarep/PointMass-v0", entry_point=PointMassEnv)
+
+
+class PointMassVectorEnv(gym.vector.VectorEnv):
+    """Lockstep point masses behind gymnasium's vector API (one model, one renderer, no processes).
+
+    ``reset(seed=[...], options={"task_id": t})``: seed i fixes sub-env i's start, ``task_id`` the
+    shared hidden goal (None: each goal drawn from the seed). Observations ``pixels`` and ``state``
+    (x, y, vx, vy); reward 1 inside the success radius; infos ``success`` (reached at any step so
+    far), ``distance`` and ``min_distance``. Autoreset is disabled: episodes last ``episode_steps``.
+    """
+
+    metadata = {"autoreset_mode": gym.vector.AutoresetMode.DISABLED}
+
+    def __init__(self, config: PointMassConfig, num_envs: int, render: bool = True) -> None:
+        self.config = config
+        self.num_envs = num_envs
+        self.render_pixels = render
+        self.sim = PointMassBatch(config, num_envs)
+        size = config.image_size
+        self.single_observation_space = gym.spaces.Dict(
+            pixels=gym.spaces.Box(0, 255, shape=(size, size, 3), dtype=np.uint8),
+            state=gym.spaces.Box(-np.inf, np.inf, shape=(4,), dtype=np.float64),
+        )
+        self.single_action_space = gym.spaces.Box(-1.0, 1.0, shape=(2,), dtype=np.float32)
+        self.observation_space = gym.vector.utils.batch_space(self.single_observation_space, num_envs)
+        self.action_space = gym.vector.utils.batch_space(self.single_action_space, num_envs)
+
+    def _observation(self) -> dict[str, np.ndarray]:
+        size = self.config.image_size
+        pixels = (
+            self.sim.render() if self.render_pixels else np.zeros((self.num_envs, size, size, 3), np.uint8)
+        )
+        return {"pixels": pixels, "state": np.concatenate([self.sim.positions(), self.sim.velocities()], 1)}
+
+    def _info(self) -> dict[str, np.ndarray]:
+        return {
+            "success": self.sim.succeeded.copy(),
+            "distance": self.sim.distance(),
+            "min_distance": self.sim.min_distance.copy(),
+        }
+
+    def reset(self, *, seed: int | list[int] | None = None, options: dict | None = None):
+        options = dict(options or {})
+        mask = options.pop("reset_mask", np.ones(self.num_envs, dtype=bool))
+        seeds = seed if isinstance(seed, list | tuple) else [seed] * self.num_envs
+        seeds = [s if s is not None else int(np.random.default_rng().integers(2**31)) for s in seeds]
+        task_id = options.get("task_id")
+        goals = [goal_for_task(s if task_id is None else task_id) for s in seeds]
+        self.sim.reset(np.stack([start_for_seed(s) for s in seeds]), np.stack(goals), mask)
+        return self._observation(), self._info()
+
+    def step(self, actions: np.ndarray):
+        self.sim.step(actions)
+        distance = self.sim.distance()
+        reward = (distance <= SUCCESS_RADIUS).astype(np.float64)
+        truncated = self.sim.steps >= self.config.episode_steps
+        return self._observation(), reward, np.zeros(self.num_envs, bool), truncated, self._info()
+
+    def close_extras(self, **kwargs: Any) -> None:
+        self.sim.close()
+
+
+@register_environment("pointmass", PointMassConfig)
+class PointMass(Environment):
+    """The point mass on the seam: hidden goal = context, PD expert, position for oracle and probes."""
+
+    fps = 1.0 / 0.05
+    state_names = ("x", "y", "vx", "vy")
+    context_names = ("goal_x", "goal_y")
+    oracle_state = (0, 1)  # position only: no velocity, no goal (protocol §1.2 "States")
+    probe_targets = {"position": (0, 1)}
+
+    @property
+    def max_steps(self) -> int:
+        return self.config.episode_steps
+
+    def expert_info(self) -> dict[str, Any]:
+        return {"name": "pointmass_pd", "gains": [10.0, 1.0]}
+
+    def record_episodes(self, task_ids: list[int], seeds: list[int], expert_noise: float) -> list[Episode]:
+        """All episodes in lockstep: one model and one renderer for the batch."""
+        steps = self.config.episode_steps
+        sim = PointMassBatch(self.config, len(task_ids))
+        goals = np.stack([goal_for_task(t) for t in task_ids])
+        sim.reset(np.stack([start_for_seed(s) for s in seeds]), goals)
+        rngs = [np.random.default_rng([s, 11]) for s in seeds]
+        frames, states, actions, successes = [], [], [], []
+        for step in range(steps + 1):
+            frames.append(sim.render())
+            positions, velocities = sim.positions(), sim.velocities()
+            states.append(np.concatenate([positions, velocities], axis=1))
+            successes.append(sim.succeeded.copy())
+            if step == steps:
+                break
+            action = np.stack(
+                [
+                    pointmass_expert(p, v, g, expert_noise, rng)
+                    for p, v, g, rng in zip(positions, velocities, goals, rngs, strict=True)
+                ]
+            )
+            actions.append(action)
+            sim.step(action)
+        sim.close()
+        # (steps, episodes, ...) -> (episodes, steps, ...)
+        frames, states, actions, successes = (
+            np.stack(x, axis=1) for x in (frames, states, actions, successes)
+        )
+        return [
+            Episode(
+                frames=frames[j],
+                states=states[j].astype(np.float32),
+                actions=actions[j].astype(np.float32),
+                successes=successes[j],
+                task_index=task_ids[j],
+                start_seed=seeds[j],
+                context=goals[j],
+            )
+            for j in range(len(task_ids))
+        ]
+
+    def rollout_envs(self, episodes: int, workers: int) -> int:
+        return episodes  # all in lockstep in one process: one renderer, batched policy calls
+
+    def make_vector_env(self, num_envs: int, render: bool = True) -> PointMassVectorEnv:
+        return PointMassVectorEnv(self.config, num_envs, render)
+
+    def expert_successes(self, task_id: int | None, seeds: list[int]) -> np.ndarray:
+        sim = PointMassBatch(self.config, len(seeds))
+        goals = [goal_for_task(s if task_id is None else task_id) for s in seeds]
+        sim.reset(np.stack([start_for_seed(s) for s in seeds]), np.stack(goals))
+        for _ in range(self.config.episode_steps):
+            sim.step(pointmass_expert(sim.positions(), sim.velocities(), sim.goals))
+        return sim.succeeded.copy()
+
+    def episode_metrics(self, info: dict[str, Any], index: int) -> dict[str, float]:
+        return {
+            "min_distance": float(info["min_distance"][index]),
+            "final_distance": float(info["distance"][index]),
+        }

@@ -1,7 +1,8 @@
 """``dynarep probe``: how well does a frozen φ encode the true state? (protocol §4.6)
 
-Linear (ridge, closed form) and MLP(256, 256) probes map φ(o) to the mass position (and, for the
-record, to the hidden goal, which an image without the goal cannot reveal). Episodes are split
+Linear (ridge, closed form) and MLP(256, 256) probes map φ(o) to the state groups the environment
+names (the point mass's position; Metaworld's hand and object positions) and, for the record, to
+the hidden context, which an image without the goal cannot reveal. Episodes are split
 into train and validation sets, so a probe that memorises frames is caught by its validation error.
 """
 
@@ -14,6 +15,7 @@ import numpy as np
 import torch
 
 from dynarep.data.store import EpisodeStore
+from dynarep.envs import make_environment
 from dynarep.nets.mlp import mlp
 from dynarep.train.encoder_io import load_encoder
 
@@ -90,7 +92,9 @@ def probe(
     if store.num_episodes < 2:
         raise ValueError(f"{store.root}: probing needs at least 2 episodes (train and validation)")
     features = embed_store(encoder, store)
-    targets = {"position": store.states[:, :2], "goal": store.contexts[store.episode_index]}
+    environment = make_environment(store.env_config)
+    targets = {name: store.states[:, list(columns)] for name, columns in environment.probe_targets.items()}
+    targets["goal"] = store.contexts[store.episode_index]
     n_train = min(max(1, int(round(config.train_fraction * store.num_episodes))), store.num_episodes - 1)
     train = store.episode_index < n_train
     results = {}

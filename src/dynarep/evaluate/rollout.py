@@ -1,106 +1,106 @@
-"""``dynarep evaluate``: roll a policy out in its finetuning context and record every episode.
+"""``dynarep evaluate``: roll a policy out and record every episode.
 
-All rollouts of a call run in lockstep in one ``PointMassBatch`` (one model, one renderer), and
-their frames go through the encoder as one batch per step. The expert is also run (physics only,
-no rendering) from the same starts, so results can be read against the expert's own ceiling.
+Rollouts go through the environment's gymnasium vector env: the point mass steps every episode of
+a call in lockstep in one process; Metaworld runs one simulator and renderer per worker process.
+Each sub-env plays episodes from a queue (a finished one is reset onto the next seed), so every
+episode's start is fixed by its seed whatever the number of workers. The scripted expert is run
+from the same starts (physics only), so results can be read against the expert's own ceiling.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from tqdm import tqdm
 
-from dynarep.envs.experts import pointmass_expert
-from dynarep.envs.pointmass import (
-    SUCCESS_RADIUS,
-    PointMassBatch,
-    PointMassConfig,
-    goal_for_task,
-    start_for_seed,
-)
-from dynarep.train.policy import Policy, act, load_policy
+from dynarep.envs import Environment, make_environment
+from dynarep.train.policy import act, load_policy
 
 EVAL_SEED_OFFSET = 10_000_000  # keeps evaluation starts apart from collection starts
 
-
-def eval_starts(seed: int, episodes: int) -> np.ndarray:
-    return np.stack([start_for_seed(EVAL_SEED_OFFSET + seed * 100_003 + i) for i in range(episodes)])
+Controller = Callable[[dict[str, np.ndarray]], np.ndarray]
 
 
-@dataclass
-class Rollouts:
-    """What a batch of episodes did: the final simulator state plus per-episode tallies."""
-
-    sim: PointMassBatch
-    first_success: np.ndarray  # step of first success, -1 if never
-    steps_inside: np.ndarray  # steps spent within the success radius (the return)
+def eval_seeds(seed: int, episodes: int) -> list[int]:
+    """Episode seeds of evaluation seed ``seed`` (disjoint from every collection seed)."""
+    return [EVAL_SEED_OFFSET + seed * 100_003 + i for i in range(episodes)]
 
 
-def run_episodes(
-    env: PointMassConfig,
-    task_id: int,
-    starts: np.ndarray,
-    controller: Callable[[np.ndarray | None, np.ndarray, np.ndarray, np.ndarray], np.ndarray],
-    render: bool,
-    progress: bool = False,
-) -> Rollouts:
-    """Run ``controller(pixels, positions, velocities, goals) -> actions`` for full episodes."""
-    n = len(starts)
-    sim = PointMassBatch(env, n)
-    sim.reset(starts, np.repeat(goal_for_task(task_id)[None], n, axis=0))
-    first_success = np.full(n, -1)
-    steps_inside = np.zeros(n)
-    for step in tqdm(range(env.episode_steps), desc="rollout", disable=not progress):
-        pixels = sim.render() if render else None
-        sim.step(controller(pixels, sim.positions(), sim.velocities(), sim.goals))
-        inside = sim.distance() <= SUCCESS_RADIUS
-        steps_inside += inside
-        first_success[(first_success < 0) & inside] = step + 1
-    sim.close()
-    return Rollouts(sim, first_success, steps_inside)
-
-
-def evaluate_policy(
-    policy: Policy,
-    env: PointMassConfig,
-    task_id: int,
-    episodes: int = 100,
-    seed: int = 0,
+def run_rollouts(
+    environment: Environment,
+    task_id: int | None,
+    seeds: list[int],
+    controller: Controller,
+    render: bool = True,
+    workers: int = 1,
     progress: bool = False,
 ) -> list[dict[str, Any]]:
-    """Per-episode results of ``episodes`` rollouts from seeded random starts."""
-    starts = eval_starts(seed, episodes)
-    learner = run_episodes(
-        env,
-        task_id,
-        starts,
-        lambda pix, pos, _vel, _goal: act(policy, pix, pos.astype(np.float32)),
-        render=policy.uses_pixels,
-        progress=progress,
-    )
-    expert = run_episodes(
-        env, task_id, starts, lambda _pix, pos, vel, goal: pointmass_expert(pos, vel, goal), render=False
-    )
-    sim, final = learner.sim, learner.sim.distance()
+    """One episode per seed in context ``task_id`` (None: each seed draws its own context).
+
+    ``controller(observations) -> actions`` acts for every sub-env at once. Success = the env's
+    success flag at any step; ``steps`` = the first step with reward (the episode length if none);
+    ``return`` = the summed reward.
+    """
+    count = len(seeds)
+    num_envs = environment.rollout_envs(count, workers)
+    venv = environment.make_vector_env(num_envs, render)
+    slot = np.full(num_envs, -1)  # episode played by each sub-env, -1 when idle
+    elapsed = np.zeros(num_envs, dtype=np.int64)
+    success = np.zeros(count, dtype=bool)
+    first_reward = np.full(count, -1)
+    returns = np.zeros(count)
+    metrics: list[dict[str, float]] = [{} for _ in range(count)]
+    queued = iter(range(count))
+    bar = tqdm(total=count, desc="rollout", unit="ep", disable=not progress)
+
+    def start(mask: np.ndarray) -> dict[str, np.ndarray] | None:
+        """Reset the sub-envs in ``mask`` onto the next queued episodes; idle those left over."""
+        episode_seeds: list[int | None] = [None] * num_envs
+        for i in np.flatnonzero(mask):
+            slot[i] = next(queued, -1)
+            mask[i] = slot[i] >= 0
+            episode_seeds[i] = seeds[slot[i]] if mask[i] else None
+        if not mask.any():
+            return None
+        observations, info = venv.reset(seed=episode_seeds, options={"task_id": task_id, "reset_mask": mask})
+        elapsed[mask] = 0
+        for i in np.flatnonzero(mask):
+            success[slot[i]] = bool(info["success"][i])
+        return observations
+
+    observations = start(np.ones(num_envs, dtype=bool))
+    while (slot >= 0).any():
+        observations, reward, terminated, truncated, info = venv.step(controller(observations))
+        finished = np.zeros(num_envs, dtype=bool)
+        for i in np.flatnonzero(slot >= 0):
+            episode = slot[i]
+            elapsed[i] += 1
+            returns[episode] += reward[i]
+            if reward[i] > 0 and first_reward[episode] < 0:
+                first_reward[episode] = elapsed[i]
+            success[episode] |= bool(info["success"][i])
+            if terminated[i] or truncated[i]:
+                metrics[episode] = environment.episode_metrics(info, i)
+                finished[i] = True
+                bar.update()
+        if finished.any():
+            observations = start(finished) or observations
+    bar.close()
+    venv.close()
     return [
         {
             "task_id": task_id,
-            "seed": seed,
-            "episode": i,
-            "success": bool(sim.succeeded[i]),
-            "steps": int(learner.first_success[i]) if learner.first_success[i] > 0 else env.episode_steps,
-            "return": float(learner.steps_inside[i]),
-            "min_distance": float(sim.min_distance[i]),
-            "final_distance": float(final[i]),
-            "expert_success": bool(expert.sim.succeeded[i]),
+            "episode_seed": seeds[i],
+            "success": bool(success[i]),
+            "steps": int(first_reward[i]) if first_reward[i] > 0 else environment.max_steps,
+            "return": float(returns[i]),
+            **metrics[i],
         }
-        for i in range(episodes)
+        for i in range(count)
     ]
 
 
@@ -111,12 +111,32 @@ def evaluate(
     out: str | Path | None = None,
     extra: dict[str, Any] | None = None,
     progress: bool = True,
+    workers: int = 2,
+    new_contexts: bool = False,
 ) -> list[dict[str, Any]]:
-    """Evaluate a finetuned policy folder; append one JSON line per episode to ``out``."""
+    """Evaluate a finetuned policy folder; append one JSON line per episode to ``out``.
+
+    Rollouts run in the policy's finetuning context, or, with ``new_contexts``, each in a context of
+    its own drawn from its seed (the protocol's evaluation for door and the Metaworld splits)."""
     policy, config = load_policy(policy_dir)
-    env = PointMassConfig.from_dict(config["env"])
-    records = evaluate_policy(policy, env, config["task_index"], episodes, seed, progress)
-    for record in records:
+    environment = make_environment(config["env"])
+    task_id = None if new_contexts else config["task_index"]
+    seeds = eval_seeds(seed, episodes)
+    state_columns = list(policy.state_columns)
+    records = run_rollouts(
+        environment,
+        task_id,
+        seeds,
+        lambda obs: act(policy, obs["pixels"], obs["state"][:, state_columns].astype(np.float32)),
+        render=policy.uses_pixels,
+        workers=workers,
+        progress=progress,
+    )
+    expert = environment.expert_successes(task_id, seeds)
+    environment.close()
+    for i, record in enumerate(records):
+        record.update(seed=seed, episode=i)
+        record["expert_success"] = bool(expert[i])
         record.update({"policy": str(policy_dir), **(extra or {})})
     if out is not None:
         path = Path(out)

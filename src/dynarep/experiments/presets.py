@@ -1,18 +1,20 @@
-"""Benchmark presets: how big each part of the point-mass comparison is.
+"""Benchmark presets: how big each part of a comparison is, per suite.
 
-``quick`` fits in 20 minutes on 2 CPU cores; ``cpu`` is the largest setting that shows the
-published effect on such a CPU in about an hour; ``paper`` follows the protocol's sizes
-(84 px, 1000 episodes, 100k pretraining and 10k finetuning steps) and wants a GPU.
+Point mass: ``quick`` fits in 10 minutes on 2 CPU cores; ``cpu`` is the largest setting that shows
+the published effect on such a CPU in about an hour; ``paper`` follows the protocol's sizes (84 px,
+1000 episodes, 100k pretraining and 10k finetuning steps) and wants a GPU. Metaworld: ``quick``
+fits in 30 minutes, ``cpu`` in about 3 hours, ``paper`` is the protocol's (120 px, 1000 or 10,000
+episodes, 100k/200k steps).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True)
 class Preset:
-    """Every size of a point-mass benchmark run."""
+    """Every size of a benchmark run."""
 
     image_size: int = 32
     """Frame side in pixels."""
@@ -55,7 +57,7 @@ class Preset:
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
 
 
-PRESETS: dict[str, Preset] = {
+POINTMASS_PRESETS: dict[str, Preset] = {
     "quick": Preset(),
     "cpu": Preset(
         pretrain_episodes=1000,
@@ -81,4 +83,58 @@ PRESETS: dict[str, Preset] = {
         probe_episodes=200,
         probe_mlp_steps=10_000,
     ),
+}
+
+# Metaworld pick-place with the goal hidden (protocol §2.5: 1000 pretraining episodes, 20 demos of
+# one configuration, 2/5/10/20 demos, 120 px). Episodes stop on success (~50-60 expert steps), but a
+# failing rollout runs 250 steps of rendering, so evaluation dominates the CPU presets.
+PICK_PLACE_PRESETS: dict[str, Preset] = {
+    "quick": Preset(
+        image_size=64,
+        pretrain_episodes=200,
+        pretrain_steps={"inverse_dynamics": 1500, "bc": 1500},
+        pretrain_batch=64,
+        demos=(5,),
+        finetune_steps=2000,
+        scratch_steps=800,
+        scratch_batch=32,
+        scratch_shift=4,
+        eval_episodes=20,
+        probe_episodes=20,
+    ),
+    "cpu": Preset(
+        image_size=64,
+        pretrain_episodes=500,
+        pretrain_steps={"inverse_dynamics": 4000, "bc": 4000},
+        pretrain_batch=64,
+        demos=(2, 5),
+        finetune_steps=3000,
+        scratch_steps=1500,
+        scratch_batch=32,
+        scratch_shift=4,
+        eval_episodes=30,
+        probe_episodes=40,
+    ),
+    "paper": Preset(
+        image_size=120,
+        pretrain_episodes=1000,
+        pretrain_steps={"inverse_dynamics": 100_000, "bc": 100_000},
+        pretrain_batch=256,
+        pretrain_shift=8,
+        demos=(2, 5, 10, 20),
+        finetune_steps=10_000,
+        scratch_steps=10_000,
+        scratch_batch=256,
+        scratch_shift=8,
+        eval_episodes=100,
+        probe_episodes=200,
+        probe_mlp_steps=10_000,
+    ),
+}
+
+# Door and the ML45 / R3M splits (goal visible; finetuning sets of one episode per configuration).
+METAWORLD_PRESETS: dict[str, Preset] = {
+    "quick": replace(PICK_PLACE_PRESETS["quick"], demos=(10,)),
+    "cpu": replace(PICK_PLACE_PRESETS["cpu"], pretrain_episodes=1000, demos=(5, 10)),
+    "paper": replace(PICK_PLACE_PRESETS["paper"], demos=(2, 5, 10, 20)),
 }

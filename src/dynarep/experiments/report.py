@@ -24,19 +24,6 @@ LABELS = {
     "state": "State oracle (position)",
 }
 
-# Point-mass success at 1/2/5/10 demos from the paper's finetuning-size sweep (protocol.md §4.3,
-# digitised to about ±0.01; 84 px, 1000 pretraining episodes, 100k steps). DynaMo and the random
-# encoder are not in the paper.
-PUBLISHED_POINTMASS: dict[str, dict[int, float]] = {
-    "inverse_dynamics": {1: 0.20, 2: 0.72, 5: 0.85, 10: 0.85},
-    "bc": {1: 0.05, 2: 0.25, 5: 0.78, 10: 0.84},
-    "fd_pixels": {1: 0.07, 2: 0.20, 5: 0.51, 10: 0.61},
-    "fd_contrastive": {1: 0.05, 2: 0.48, 5: 0.80, 10: 0.85},
-    "simclr": {1: 0.06, 2: 0.52, 5: 0.82, 10: 0.84},
-    "scratch": {1: 0.04, 2: 0.24, 5: 0.76, 10: 0.78},
-    "state": {1: 0.08, 2: 0.62, 5: 0.86, 10: 0.86},
-}
-
 
 def per_seed(
     records: list[dict[str, Any]], key: str, only_expert_solvable: bool = False
@@ -53,62 +40,83 @@ def per_seed(
     return out
 
 
+def label(method: str, suite: Any = None) -> str:
+    if method == "state" and suite is not None:
+        return suite.state_label
+    return LABELS.get(method, method)
+
+
 def results_table(
     records: list[dict[str, Any]],
     methods: tuple[str, ...],
     demos: tuple[int, ...],
     probes: dict[str, dict[str, float]] | None = None,
+    suite: Any = None,
+    probe_target: str = "position",
 ) -> str:
     """Markdown table: success mean ± SE [95% bootstrap CI] per method and demo count, and each
-    frozen encoder's probe error (position, validation episodes), next to the published success."""
+    frozen encoder's probe error (``probe_target``, the environment's headline state group, on
+    validation episodes), next to the published success of ``suite``."""
     probes = probes or {}
+    published_success = suite.published if suite is not None else {}
+    target = probe_target
     success = per_seed(records, "success")
     solvable = per_seed(records, "success", only_expert_solvable=True)
-    distance = per_seed(records, "min_distance")
+    has_distance = all("min_distance" in r for r in records)
+    distance = per_seed(records, "min_distance") if has_distance else {}
     lines = [
         "| method | demos | success (mean ± SE) | 95% CI | success, expert-solvable starts "
-        "| min distance (mm) | probe: position error (mm), linear / MLP | published success |",
-        "|---|---|---|---|---|---|---|---|",
+        f"| {'min distance (mm) | ' if has_distance else ''}probe: {target} error (mm), linear / MLP "
+        "| published success |",
+        "|---|---|---|---|---|" + ("---|" if has_distance else "") + "---|---|",
     ]
     for method in methods:
         probe = probes.get(method)
         probe_cell = (
-            f"{probe['probe/linear/position/val_mm']:.1f} / {probe['probe/mlp/position/val_mm']:.1f}"
+            f"{probe[f'probe/linear/{target}/val_mm']:.1f} / {probe[f'probe/mlp/{target}/val_mm']:.1f}"
             if probe
             else "—"
         )
         for n in demos:
             s = summarize(success[(method, n)])
             e = summarize(solvable[(method, n)])
-            d = summarize(distance[(method, n)])
-            published = PUBLISHED_POINTMASS.get(method, {}).get(n)
+            distance_cell = f"{1000 * summarize(distance[(method, n)]).mean:.1f} | " if has_distance else ""
+            published = published_success.get(method, {}).get(n)
             published_cell = f"{published:.2f}" if published is not None else "—"
             lines.append(
-                f"| {LABELS.get(method, method)} | {n} | {s.mean:.2f} ± {s.se:.2f} | "
-                f"[{s.ci_low:.2f}, {s.ci_high:.2f}] | {e.mean:.2f} ± {e.se:.2f} | {1000 * d.mean:.1f} "
-                f"| {probe_cell} | {published_cell} |"
+                f"| {label(method, suite)} | {n} | {s.mean:.2f} ± {s.se:.2f} | "
+                f"[{s.ci_low:.2f}, {s.ci_high:.2f}] | {e.mean:.2f} ± {e.se:.2f} | {distance_cell}"
+                f"{probe_cell} | {published_cell} |"
             )
     return "\n".join(lines)
 
 
-def comparison_table(records: list[dict[str, Any]], methods: tuple[str, ...], demos: tuple[int, ...]) -> str:
+def comparison_table(
+    records: list[dict[str, Any]], methods: tuple[str, ...], demos: tuple[int, ...], suite: Any = None
+) -> str:
     """Compact Markdown matrix, one row per method: "ours (published)" success at each demo count."""
+    published_success = suite.published if suite is not None else {}
     success = per_seed(records, "success")
     lines = ["| method | " + " | ".join(f"{n} demos" for n in demos) + " |", "|---|" + "---|" * len(demos)]
     for method in methods:
         cells = []
         for n in demos:
-            published = PUBLISHED_POINTMASS.get(method, {}).get(n)
+            published = published_success.get(method, {}).get(n)
             cells.append(
                 f"{summarize(success[(method, n)]).mean:.2f}"
                 + (f" ({published:.2f})" if published is not None else "")
             )
-        lines.append(f"| {LABELS.get(method, method)} | " + " | ".join(cells) + " |")
+        lines.append(f"| {label(method, suite)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def plot_success(
-    records: list[dict[str, Any]], methods: tuple[str, ...], demos: tuple[int, ...], path: Path
+    records: list[dict[str, Any]],
+    methods: tuple[str, ...],
+    demos: tuple[int, ...],
+    path: Path,
+    title: str = "",
+    suite: Any = None,
 ) -> None:
     import matplotlib
 
@@ -125,14 +133,14 @@ def plot_success(
             yerr=[np.nan_to_num(s.se) for s in stats],
             marker="o",
             capsize=3,
-            label=LABELS.get(method, method),
+            label=label(method, suite),
         )
     ax.set_xscale("log") if len(demos) > 2 else None
     ax.set_xticks(demos, [str(n) for n in demos])
     ax.set_xlabel("finetuning demonstrations")
     ax.set_ylabel("success rate")
     ax.set_ylim(0, 1)
-    ax.set_title("Point mass, hidden goal: frozen encoder + BC head")
+    ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -145,38 +153,40 @@ def write_report(
     out: Path,
     records: list[dict[str, Any]],
     preset: Any,
+    suite: Any,
     probes: dict[str, dict[str, float]],
     wall_seconds: float,
+    probe_target: str = "position",
 ) -> str:
     """Write table.md, success.png and report.md into ``out``; return the table."""
-    table = results_table(records, preset.methods, preset.demos, probes)
+    table = results_table(records, preset.methods, preset.demos, probes, suite, probe_target)
     atomic_write_bytes(out / "table.md", (table + "\n").encode())
-    plot_success(records, preset.methods, preset.demos, out / "success.png")
+    plot_success(records, preset.methods, preset.demos, out / "success.png", suite.title, suite)
     expert = np.mean([r["expert_success"] for r in records]) if records else float("nan")
-    report = f"""# Point-mass benchmark report
+    report = f"""# Benchmark report: {suite.title}
 
 Run folder: `{out}`. Wall time of this invocation: {wall_seconds / 60:.1f} min on
 {platform.machine()} / Python {platform.python_version()}.
 
 Preset: image {preset.image_size} px, {preset.pretrain_episodes} pretraining episodes (one hidden
-goal each), pretraining steps {preset.pretrain_steps} at batch {preset.pretrain_batch}, ID horizon
-{preset.horizon}, {preset.seeds} finetuning seeds (each its own hidden goal: task 1e6 + i),
+context each), pretraining steps {preset.pretrain_steps} at batch {preset.pretrain_batch}, ID horizon
+{preset.horizon}, {preset.seeds} finetuning seeds (each its own finetuning set: task 1e6 + i),
 {preset.eval_episodes} rollouts per seed, frozen-head steps {preset.finetune_steps}, scratch steps
 {preset.scratch_steps}.
 
-Success = the mass came within 1.5 cm of the hidden goal at any step of the 100-step episode.
+{suite.success_rule}
 Mean ± standard error over seeds, 95% percentile-bootstrap CI over seeds. "Expert-solvable" keeps
 only the starts from which the scripted expert itself succeeds (expert success on these
 evaluation starts: {expert:.2f}). The probe column is the validation RMSE of linear and MLP
-probes from the frozen encoder to the mass position, on {preset.probe_episodes} held-out episodes
-(80/20 split by episode; predicting the mean position scores about 200 mm). "Published" is the
-paper's point-mass success at that many demos (84 px, 100k pretraining steps; protocol.md §4.3).
+probes from the frozen encoder to the true {probe_target}, on {preset.probe_episodes} held-out episodes
+(80/20 split by episode). "Published" is the paper's success at that many demos (protocol.md §4.3;
+its image sizes and 100k+ pretraining steps).
 
 {table}
 
 Success, ours (published):
 
-{comparison_table(records, preset.methods, preset.demos)}
+{comparison_table(records, preset.methods, preset.demos, suite)}
 
 ![success vs demos](success.png)
 

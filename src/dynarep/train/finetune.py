@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from dynarep.data.augment import random_shift
 from dynarep.data.store import EpisodeStore, StoreError, atomic_write_json
+from dynarep.envs import make_environment
 from dynarep.nets.encoder import default_encoder_config
 from dynarep.train.encoder_io import load_encoder
 from dynarep.train.policy import Policy, save_policy
@@ -96,8 +97,9 @@ def finetune(
         inputs = torch.from_numpy(np.asarray(store.images[rows]))
         policy.encoder.set_mean_frame(inputs)
     elif policy_type == "state":
-        policy = Policy("state", store.action_dim, None, config.dropout)
-        inputs = torch.from_numpy(store.states[rows, :2])
+        columns = make_environment(store.env_config).oracle_state
+        policy = Policy("state", store.action_dim, None, config.dropout, columns)
+        inputs = torch.from_numpy(store.states[rows][:, list(columns)])
     else:
         raise ValueError(f"--policy-type {policy_type!r}: choose frozen, scratch or state")
 

@@ -2,7 +2,8 @@
 
 Three kinds share one class so that evaluation never cares how a policy was trained:
 ``frozen`` (pretrained φ, frozen; only the head learned), ``scratch`` (encoder and head trained end
-to end on the few demos) and ``state`` (the head reads the true position: an oracle baseline).
+to end on the few demos) and ``state`` (the head reads the columns of the true state that the
+environment names as the oracle's, e.g. the point mass's position: an oracle baseline).
 """
 
 from __future__ import annotations
@@ -19,19 +20,24 @@ from dynarep.train.checkpoint import CheckpointError, load_weights, read_config,
 
 POLICY_KIND = "dynarep.policy/v1"
 POLICY_TYPES = ("frozen", "scratch", "state")
-STATE_DIM = 2  # the oracle sees position only: no velocity, no goal (protocol §1.2 "States")
 
 
 class Policy(nn.Module):
     def __init__(
-        self, policy_type: str, action_dim: int, encoder_config: EncoderConfig | None, dropout: float = 0.1
+        self,
+        policy_type: str,
+        action_dim: int,
+        encoder_config: EncoderConfig | None,
+        dropout: float = 0.1,
+        state_columns: tuple[int, ...] = (0, 1),
     ) -> None:
         super().__init__()
         if policy_type not in POLICY_TYPES:
             raise ValueError(f"unknown policy type {policy_type!r}; choose one of {POLICY_TYPES}")
         self.policy_type = policy_type
+        self.state_columns = tuple(state_columns)
         self.encoder = ConvEncoder(encoder_config) if policy_type != "state" and encoder_config else None
-        in_dim = STATE_DIM if policy_type == "state" else self.encoder.config.embed_dim
+        in_dim = len(self.state_columns) if policy_type == "state" else self.encoder.config.embed_dim
         self.head = mlp(in_dim, action_dim, dropout=dropout)
 
     @property
@@ -54,6 +60,7 @@ def save_policy(path: Path, policy: Policy, info: dict[str, Any]) -> None:
         "encoder": policy.encoder.config.to_dict() if policy.encoder is not None else None,
         "action_dim": policy.head[-2].out_features,
         "dropout": policy.head[2].p,
+        "state_columns": list(policy.state_columns),
         **info,
     }
     save_weights(Path(path) / "policy", policy, config)
@@ -66,7 +73,8 @@ def load_policy(path: str | Path) -> tuple[Policy, dict[str, Any]]:
     if config.get("kind") != POLICY_KIND:
         raise CheckpointError(f"{stem.with_suffix('.json')}: not a dynarep policy")
     encoder = EncoderConfig.from_dict(config["encoder"]) if config["encoder"] else None
-    policy = Policy(config["policy_type"], config["action_dim"], encoder, config["dropout"])
+    columns = tuple(config.get("state_columns", (0, 1)))  # policies made before the seam: position
+    policy = Policy(config["policy_type"], config["action_dim"], encoder, config["dropout"], columns)
     load_weights(stem, policy)
     return policy.eval(), config
 

@@ -1,9 +1,10 @@
-"""``dynarep benchmark pointmass``: the whole comparison, top to bottom in ``run``.
+"""``dynarep benchmark SUITE``: the whole comparison, top to bottom in ``run``.
 
-collect a pretraining corpus (one hidden goal per episode) and one finetuning set per seed (one new
-goal each) -> pretrain each objective (plus a random encoder) -> for every method x seed x demos:
-finetune and evaluate in a worker pool -> table, plot, report. Every stage skips work that is
-already on disk, so an interrupted benchmark resumes where it stopped.
+collect a pretraining corpus (one hidden context per episode) and one finetuning set per seed and
+target (a new context each) -> pretrain each objective (plus a random encoder) -> probe each
+frozen encoder -> for every method x target x seed x demos: finetune and evaluate in a worker
+pool -> table, plot, report. Every stage skips work that is already on disk, so an interrupted
+benchmark resumes where it stopped. The suite (``suites.py``) says which environment and split.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from tqdm import tqdm
 
 from dynarep.data.collect import CollectSpec, collect
 from dynarep.data.store import atomic_write_bytes, atomic_write_json
-from dynarep.envs.pointmass import PointMassConfig
+from dynarep.envs import make_environment
 from dynarep.evaluate.probe import ProbeConfig, probe
-from dynarep.experiments.presets import PRESETS, Preset
+from dynarep.experiments.presets import Preset
 from dynarep.experiments.report import write_report
+from dynarep.experiments.suites import Suite, get_preset, get_suite
 from dynarep.objectives import get_objective
 from dynarep.train.finetune import FinetuneConfig, finetune
 from dynarep.train.pretrain import PretrainConfig, pretrain
@@ -40,43 +42,52 @@ def check_methods(methods: tuple[str, ...]) -> None:
 
 
 def run(
+    suite: Suite | str = "pointmass",
     preset: Preset | str = "quick",
-    out: str | Path = "runs/pointmass-quick",
+    out: str | Path | None = None,
     progress: bool = True,
     methods: tuple[str, ...] | None = None,
     horizon: int | None = None,
 ) -> str:
-    """Run (or resume) the benchmark in ``out`` and return the printed table.
+    """Run (or resume) the benchmark in ``out`` (default ``runs/SUITE-PRESET``) and return the
+    printed table.
 
     ``methods`` replaces the preset's rows (objective names and the baselines scratch, random,
     state); ``horizon`` the k of the objectives that have one (inverse_dynamics, fd_contrastive)."""
-    preset = PRESETS[preset] if isinstance(preset, str) else preset
+    suite_name = suite if isinstance(suite, str) else None
+    suite = get_suite(suite) if isinstance(suite, str) else suite
+    preset_name = preset if isinstance(preset, str) else "custom"
+    preset = get_preset(suite, preset)
     if methods:
         preset = replace(preset, methods=tuple(methods))
     if horizon is not None:
         preset = replace(preset, horizon=horizon)
     check_methods(preset.methods)
-    out = Path(out)
+    out = Path(out or f"runs/{suite_name or 'benchmark'}-{preset_name}")
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     atomic_write_json(out / "preset.json", asdict(preset))
-    env = PointMassConfig(image_size=preset.image_size)
+    env = suite.pretrain_env(preset)
+    targets = suite.finetune_envs(preset)
 
-    # 1. Data: a multitask corpus, and one few-demo set per seed in a new hidden context.
+    # 1. Data: a multitask corpus, and per target and seed a few-demo set in a new context.
     pretrain_store = out / "data" / "pretrain"
-    collect(
-        pretrain_store, env, CollectSpec(episodes=preset.pretrain_episodes), preset.workers, progress=progress
-    )
-    finetune_stores = []
-    for i in range(preset.seeds):
-        spec = CollectSpec(
-            episodes=max(preset.demos),
-            first_task=FINETUNE_TASK_BASE + i,
-            episodes_per_task=max(preset.demos),
-            seed=FINETUNE_TASK_BASE + i,
-        )
-        finetune_stores.append(out / "data" / f"finetune_seed{i}")
-        collect(finetune_stores[-1], env, spec, preset.workers, progress=progress)
+    corpus = CollectSpec(episodes=preset.pretrain_episodes, success_only=suite.success_only)
+    collect(pretrain_store, env, corpus, preset.workers, progress=progress)
+    finetune_stores: dict[tuple[str, int], Path] = {}
+    for t, (target, target_env) in enumerate(targets.items()):
+        for i in range(preset.seeds):
+            # one configuration: task 1e6 + i (the paper's seeds); else 1000 configurations apart
+            spec = CollectSpec(
+                episodes=max(preset.demos),
+                first_task=FINETUNE_TASK_BASE + 100_000 * t + (i if suite.one_configuration else 1000 * i),
+                episodes_per_task=max(preset.demos) if suite.one_configuration else 1,
+                seed=FINETUNE_TASK_BASE + 100_000 * t + i,
+                success_only=suite.success_only,
+            )
+            suffix = f"_{target}" if len(targets) > 1 else ""
+            finetune_stores[target, i] = out / "data" / f"finetune{suffix}_seed{i}"
+            collect(finetune_stores[target, i], target_env, spec, preset.workers, progress=progress)
 
     # 2. Encoders: one per pretraining objective, plus a frozen random one.
     encoders: dict[str, Path] = {}
@@ -103,11 +114,16 @@ def run(
             progress=progress,
         )
 
-    # 3. Probes: how well each frozen encoder locates the mass on held-out episodes.
+    # 3. Probes: how well each frozen encoder encodes the true state, on held-out episodes.
     probes: dict[str, dict[str, float]] = {}
     if preset.probe_episodes > 0:
         probe_store = out / "data" / "probe"
-        spec = CollectSpec(episodes=preset.probe_episodes, first_task=PROBE_TASK_BASE, seed=PROBE_TASK_BASE)
+        spec = CollectSpec(
+            episodes=preset.probe_episodes,
+            first_task=PROBE_TASK_BASE,
+            seed=PROBE_TASK_BASE,
+            success_only=suite.success_only,
+        )
         collect(probe_store, env, spec, preset.workers, progress=progress)
         for method, path in encoders.items():
             result = out / "encoders" / method / "probe.json"
@@ -117,22 +133,32 @@ def run(
                 )
             probes[method] = json.loads(result.read_text())
 
-    # 4. Finetune + evaluate every (method, seed, demos) in parallel worker processes.
-    jobs = [
-        {
-            "method": method,
-            "seed": i,
-            "demos": demos,
-            "store": str(finetune_stores[i]),
-            "encoder": str(encoders[method]) if method in encoders else None,
-            "out": str(out / "policies" / f"{method}_seed{i}_demos{demos}"),
-            "results": str(out / "results" / f"{method}_seed{i}_demos{demos}.jsonl"),
-            "preset": asdict(preset),
-        }
-        for method in preset.methods
-        for demos in preset.demos
-        for i in range(preset.seeds)
-    ]
+    # 4. Finetune + evaluate every (method, target, seed, demos) in parallel worker processes.
+    jobs = []
+    for method in preset.methods:
+        for demos in preset.demos:
+            for target in targets:
+                for i in range(preset.seeds):
+                    name = (
+                        f"{method}_{target}_seed{i}_demos{demos}"
+                        if len(targets) > 1
+                        else (f"{method}_seed{i}_demos{demos}")
+                    )
+                    jobs.append(
+                        {
+                            "method": method,
+                            "target": target,
+                            "seed": i,
+                            "demos": demos,
+                            "store": str(finetune_stores[target, i]),
+                            "encoder": str(encoders[method]) if method in encoders else None,
+                            "out": str(out / "policies" / name),
+                            "results": str(out / "results" / f"{name}.jsonl"),
+                            "preset": asdict(preset),
+                            "new_contexts": not suite.one_configuration,
+                            "extra": {"target": target} if len(targets) > 1 else {},
+                        }
+                    )
     todo = [job for job in jobs if not Path(job["results"]).exists()]
     bar = tqdm(
         total=len(jobs),
@@ -152,7 +178,9 @@ def run(
     # 5. Results.
     records = [json.loads(line) for job in jobs for line in Path(job["results"]).read_text().splitlines()]
     atomic_write_bytes(out / "results.jsonl", "".join(json.dumps(r) + "\n" for r in records).encode())
-    return write_report(out, records, preset, probes, wall_seconds=time.perf_counter() - started)
+    probe_target = next(iter(make_environment(env).probe_targets))
+    wall_seconds = time.perf_counter() - started
+    return write_report(out, records, preset, suite, probes, wall_seconds, probe_target)
 
 
 def finetune_and_evaluate(job: dict[str, Any]) -> str:
@@ -175,8 +203,10 @@ def finetune_and_evaluate(job: dict[str, Any]) -> str:
         job["out"],
         episodes=preset.eval_episodes,
         seed=job["seed"],
-        extra={"method": method, "demos": job["demos"], "finetune_seed": job["seed"]},
+        extra={"method": method, "demos": job["demos"], "finetune_seed": job["seed"], **job.get("extra", {})},
         progress=False,
+        workers=1,  # the jobs themselves run in parallel
+        new_contexts=job.get("new_contexts", False),
     )
     atomic_write_bytes(Path(job["results"]), "".join(json.dumps(r) + "\n" for r in records).encode())
     return job["results"]
