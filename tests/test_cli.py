@@ -34,6 +34,27 @@ def test_unknown_objective_is_one_line(tiny_store, tmp_path, capsys):
     assert "unknown objective 'nope'" in err and "inverse_dynamics" in err
 
 
+def test_collect_help_shows_the_chosen_environments_options(capsys):
+    with pytest.raises(SystemExit):
+        main(["collect", "--env", "metaworld", "--help"])
+    text = capsys.readouterr().out
+    assert "--tasks" in text and "--hide-goal" in text and "--success-only" in text
+
+
+def test_unknown_environment_is_one_line(tmp_path, capsys):
+    code = main(["collect", "--env", "nope", "--out", str(tmp_path / "s"), "--episodes", "1"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "unknown environment 'nope'" in err and "metaworld" in err and "pointmass" in err
+
+
+def test_evaluate_refuses_another_environment(tiny_finetune_store, tmp_path, capsys):
+    main(["finetune", "--store", str(tiny_finetune_store), "--out", str(tmp_path / "p")]
+         + ["--policy-type", "state", "--steps", "2"])  # fmt: skip
+    code = main(["evaluate", "--policy", str(tmp_path / "p"), "--episodes", "1", "--env", "metaworld"])
+    assert code == 2 and "made in environment 'pointmass'" in capsys.readouterr().err
+
+
 def test_missing_store_names_the_path(tmp_path, capsys):
     code = main(["pretrain", "--store", str(tmp_path / "missing"), "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err

@@ -68,7 +68,7 @@ def add_dataclass_arguments(
         else:
             kwargs["required"] = True
         shown = f"default: {kwargs['default']}" if "default" in kwargs else "required"
-        kwargs["help"] = f"{docs.get(field.name, '')} ({shown})"
+        kwargs["help"] = f"{docs.get(field.name, '')} ({shown})".replace("%", "%%")  # argparse formats help
         if kind is not None:
             kwargs["type"] = kind
             kwargs["metavar"] = getattr(kind, "__name__", "VALUE").upper()

@@ -122,7 +122,8 @@ def collect(
     registered environment (``dynarep.envs``)."""
     out = Path(out)
     environment = make_environment(env)
-    provenance = {"env": env_config_to_dict(env), "collection": recorded_spec(spec)}
+    # as JSON reads it back (tuples become lists), so that it compares equal to a stored copy
+    provenance = json.loads(json.dumps({"env": env_config_to_dict(env), "collection": recorded_spec(spec)}))
     info_path = out / "meta" / "info.json"
     if info_path.exists():
         store = EpisodeStore(out)

@@ -167,7 +167,8 @@ class MetaworldEnv(gym.Env):
         self.succeeded |= success
         truncated = self.steps >= self.config.max_steps and not success
         self.done = success or truncated
-        return self._observation(), float(success), success, truncated, self._info(info["obj_to_target"])
+        distance = info.get("obj_to_target", np.nan)
+        return self._observation(), float(success), success, truncated, self._info(distance)
 
     def _info(self, obj_to_target: float) -> dict[str, Any]:
         return {"success": self.succeeded, "obj_to_target": float(obj_to_target)}
