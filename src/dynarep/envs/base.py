@@ -20,6 +20,7 @@ import gymnasium as gym
 import numpy as np
 
 from dynarep.data.store import Episode
+from dynarep.registry import Registry
 
 
 class Environment:
@@ -85,39 +86,26 @@ class Environment:
         """Release simulators and renderers this object holds."""
 
 
-_REGISTRY: dict[str, tuple[type, type[Environment]]] = {}
+_ENVIRONMENTS: Registry[type[Environment]] = Registry("environment")
 
 
 def register_environment(name: str, config_class: type) -> Callable[[type[Environment]], type[Environment]]:
     """Class decorator: make ``name`` usable as ``--env name``."""
-
-    def decorate(cls: type[Environment]) -> type[Environment]:
-        if name in _REGISTRY and _REGISTRY[name][1] is not cls:
-            raise ValueError(f"environment {name!r} is already registered by {_REGISTRY[name][1]}")
-        _REGISTRY[name] = (config_class, cls)
-        cls.registry_name = name
-        return cls
-
-    return decorate
+    return _ENVIRONMENTS.register(name, config_class)
 
 
 def environment_names() -> list[str]:
-    return sorted(_REGISTRY)
+    return _ENVIRONMENTS.names()
 
 
 def get_environment(name: str) -> tuple[type, type[Environment]]:
     """(config class, environment class), or a one-line error listing the registered names."""
-    if name not in _REGISTRY:
-        raise KeyError(f"unknown environment {name!r}; choose one of: {', '.join(environment_names())}")
-    return _REGISTRY[name]
+    return _ENVIRONMENTS.get(name)
 
 
 def env_config_to_dict(config: Any) -> dict[str, Any]:
     """A config as stored in stores and policies: its fields plus the environment's name."""
-    name = next((n for n, (cls, _) in _REGISTRY.items() if isinstance(config, cls)), None)
-    if name is None:
-        raise KeyError(f"{type(config).__name__} is not the config of a registered environment")
-    return {"name": name, **asdict(config)}
+    return {"name": _ENVIRONMENTS.name_of_config(config), **asdict(config)}
 
 
 def env_config_from_dict(data: dict[str, Any]) -> Any:

@@ -16,6 +16,7 @@ import torch
 from torch import Tensor, nn
 
 from dynarep.nets.encoder import ConvEncoder
+from dynarep.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -61,31 +62,21 @@ class Objective(nn.Module):
         raise NotImplementedError
 
 
-_REGISTRY: dict[str, tuple[type, type[Objective]]] = {}
+_OBJECTIVES: Registry[type[Objective]] = Registry("objective")
 
 
 def register_objective(name: str, config_class: type) -> Callable[[type[Objective]], type[Objective]]:
     """Class decorator: make ``name`` usable as ``dynarep pretrain --objective name``."""
-
-    def decorate(cls: type[Objective]) -> type[Objective]:
-        if name in _REGISTRY and _REGISTRY[name][1] is not cls:
-            raise ValueError(f"objective {name!r} is already registered by {_REGISTRY[name][1]}")
-        _REGISTRY[name] = (config_class, cls)
-        cls.registry_name = name  # type: ignore[attr-defined]
-        return cls
-
-    return decorate
+    return _OBJECTIVES.register(name, config_class)
 
 
 def objective_names() -> list[str]:
-    return sorted(_REGISTRY)
+    return _OBJECTIVES.names()
 
 
 def get_objective(name: str) -> tuple[type, type[Objective]]:
     """(config class, objective class) for a registered name, or a one-line error listing names."""
-    if name not in _REGISTRY:
-        raise KeyError(f"unknown objective {name!r}; choose one of: {', '.join(objective_names())}")
-    return _REGISTRY[name]
+    return _OBJECTIVES.get(name)
 
 
 def mse(prediction: Tensor, target: Tensor) -> Tensor:
