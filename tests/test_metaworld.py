@@ -121,6 +121,7 @@ def test_metaworld_not_installed_is_one_line(monkeypatch, tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1
     assert "Metaworld is not installed" in err and "pip install 'metaworld==3.1.1'" in err
+    assert not (tmp_path / "s").exists()  # refused before anything was written
 
 
 def test_pick_place_benchmark_runs_on_the_seam(tmp_path):

@@ -133,6 +133,7 @@ def collect(
         return store
     if spec.episodes <= 0:
         raise StoreError(f"{out}: cannot collect {spec.episodes} episodes; ask for at least 1")
+    environment.check_available()
     chunks = out / "chunks"
     chunks.mkdir(parents=True, exist_ok=True)
     spec_file = chunks / "spec.json"

@@ -53,6 +53,10 @@ class Environment:
         """Longest episode in control steps."""
         raise NotImplementedError
 
+    def check_available(self) -> None:
+        """Raise a one-line error when this machine cannot run the simulator (called before any
+        file is written)."""
+
     def expert_info(self) -> dict[str, Any]:
         """Provenance of the scripted expert, stored in ``meta/info.json``."""
         return {}

@@ -252,6 +252,9 @@ class Metaworld(Environment):
     def max_steps(self) -> int:
         return self.config.max_steps
 
+    def check_available(self) -> None:
+        load_metaworld()
+
     def expert_info(self) -> dict[str, Any]:
         return {"name": "metaworld.policies.ENV_POLICY_MAP", "metaworld": "3.1.1"}
 
