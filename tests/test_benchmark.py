@@ -61,3 +61,20 @@ def test_methods_override_and_unknown_methods(tmp_path):
     assert config["objective_config"]["horizon"] == 2
     with pytest.raises(KeyError, match="unknown objective"):
         run("pointmass", TINY, tmp_path / "x", progress=False, methods=("nope",))
+
+
+def test_suite_with_one_episode_per_configuration_evaluates_in_new_contexts(tmp_path):
+    """Door/split-style suites: finetuning demos from distinct contexts, rollouts in new ones."""
+    from dataclasses import replace
+
+    from dynarep.data.store import EpisodeStore
+    from dynarep.experiments.suites import SUITES
+
+    suite = replace(SUITES["pointmass"], one_configuration=False)
+    preset = replace(TINY, methods=("state",), demos=(2,), seeds=2)
+    run(suite, preset, tmp_path, progress=False)
+    stores = [EpisodeStore(tmp_path / "data" / f"finetune_seed{i}") for i in range(2)]
+    tasks = [store.episodes["task_index"].to_pylist() for store in stores]
+    assert tasks == [[1_000_000, 1_000_001], [1_001_000, 1_001_001]]  # a context per demo, seeds apart
+    records = [json.loads(x) for x in (tmp_path / "results.jsonl").read_text().splitlines()]
+    assert {r["task_id"] for r in records} == {None}  # every rollout drew its own context

@@ -167,3 +167,14 @@ def test_rerunning_a_finished_collection_returns_the_store(tmp_path):
     first = collect(tmp_path / "s", SMALL, spec, workers=1, progress=False)
     again = collect(tmp_path / "s", SMALL, spec, workers=1, progress=False)  # tuple fields round-trip JSON
     assert again.num_episodes == first.num_episodes == 1
+
+
+def test_without_a_task_id_each_seed_draws_its_own_configuration():
+    env = MetaworldEnv(SMALL, render=False)
+    env.reset(seed=1)
+    first = env.context()
+    env.reset(seed=2)
+    assert not np.allclose(first, env.context())
+    env.reset(seed=1)
+    assert np.allclose(first, env.context())
+    env.close()
