@@ -19,9 +19,10 @@ from dynarep.envs.metaworld import MetaworldConfig
 from dynarep.envs.metaworld_tasks import DOOR_SPLIT, ML45_SPLIT, R3M_SPLIT
 from dynarep.envs.pointmass import PointMassConfig
 from dynarep.experiments.presets import (
-    METAWORLD_PRESETS,
+    DOOR_PRESETS,
     PICK_PLACE_PRESETS,
     POINTMASS_PRESETS,
+    SPLIT_PRESETS,
     Preset,
 )
 
@@ -55,12 +56,18 @@ def _metaworld(preset: Preset, tasks: tuple[str, ...], hide_goal: bool) -> Metaw
     return MetaworldConfig(tasks=tasks, hide_goal=hide_goal, image_size=preset.image_size)
 
 
-def _split(name: str, pretrain: tuple[str, ...], targets: tuple[str, ...], published: dict) -> Suite:
+def _split(
+    name: str,
+    pretrain: tuple[str, ...],
+    targets: tuple[str, ...],
+    published: dict,
+    presets: dict[str, Preset] = SPLIT_PRESETS,
+) -> Suite:
     return Suite(
         title=f"Metaworld {name}: frozen encoder + BC head",
         pretrain_env=lambda p: _metaworld(p, pretrain, hide_goal=False),
         finetune_envs=lambda p: {t: _metaworld(p, (t,), hide_goal=False) for t in targets},
-        presets=METAWORLD_PRESETS,
+        presets=presets,
         one_configuration=False,
         success_only=True,
         published=published,
@@ -122,9 +129,14 @@ SUITES: dict[str, Suite] = {
             "scratch": {2: 0.14, 5: 0.31, 10: 0.39, 20: 0.80},
             "state": {2: 0.71, 5: 0.93, 10: 0.90, 20: 0.98},
         },
+        DOOR_PRESETS,
     ),
     "metaworld-door-all": _split(
-        "door-all (door-lock also in pretraining)", DOOR_SPLIT.pretrain_all, DOOR_SPLIT.finetune, {}
+        "door-all (door-lock also in pretraining)",
+        DOOR_SPLIT.pretrain_all,
+        DOOR_SPLIT.finetune,
+        {},
+        DOOR_PRESETS,
     ),
     "metaworld-ml45": _split(
         "ML45 split",
