@@ -123,5 +123,5 @@ def make_environment(config: Any) -> Environment:
     """The environment for a config object or its stored dict."""
     if isinstance(config, dict):
         config = env_config_from_dict(config)
-    _, env_class = get_environment(env_config_to_dict(config)["name"])
+    _, env_class = get_environment(_ENVIRONMENTS.name_of_config(config))
     return env_class(config)

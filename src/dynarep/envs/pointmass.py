@@ -82,6 +82,13 @@ def start_for_seed(seed: int) -> np.ndarray:
     return np.random.default_rng([seed, 7]).uniform(-ARENA, ARENA, size=2)
 
 
+def starts_and_goals(task_id: int | None, seeds: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Start of each episode seed, and the goal of ``task_id`` (None: each seed's own goal)."""
+    starts = np.stack([start_for_seed(s) for s in seeds])
+    goals = np.stack([goal_for_task(s if task_id is None else task_id) for s in seeds])
+    return starts, goals
+
+
 class PointMassBatch:
     """``n`` point masses sharing one model; renders lazily so headless-free use needs no GL."""
 
@@ -252,9 +259,7 @@ class PointMassVectorEnv(gym.vector.VectorEnv):
         mask = options.pop("reset_mask", np.ones(self.num_envs, dtype=bool))
         seeds = seed if isinstance(seed, list | tuple) else [seed] * self.num_envs
         seeds = [s if s is not None else int(np.random.default_rng().integers(2**31)) for s in seeds]
-        task_id = options.get("task_id")
-        goals = [goal_for_task(s if task_id is None else task_id) for s in seeds]
-        self.sim.reset(np.stack([start_for_seed(s) for s in seeds]), np.stack(goals), mask)
+        self.sim.reset(*starts_and_goals(options.get("task_id"), seeds), mask)
         return self._observation(), self._info()
 
     def step(self, actions: np.ndarray):
@@ -334,8 +339,7 @@ class PointMass(Environment):
 
     def expert_successes(self, task_id: int | None, seeds: list[int]) -> np.ndarray:
         sim = PointMassBatch(self.config, len(seeds))
-        goals = [goal_for_task(s if task_id is None else task_id) for s in seeds]
-        sim.reset(np.stack([start_for_seed(s) for s in seeds]), np.stack(goals))
+        sim.reset(*starts_and_goals(task_id, seeds))
         for _ in range(self.config.episode_steps):
             sim.step(pointmass_expert(sim.positions(), sim.velocities(), sim.goals))
         return sim.succeeded.copy()

@@ -12,7 +12,7 @@ each rollout then draws a new configuration, the protocol's ``fix_eval_task=Fals
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from dynarep.envs.metaworld import MetaworldConfig
@@ -186,4 +186,4 @@ def get_preset(suite: Suite, preset: Preset | str) -> Preset:
         return preset
     if preset not in suite.presets:
         raise KeyError(f"unknown preset {preset!r}; choose one of: {', '.join(suite.presets)}")
-    return replace(suite.presets[preset])
+    return suite.presets[preset]
