@@ -1,4 +1,4 @@
-"""The ``dynarep`` command: collect, pretrain, finetune, evaluate, benchmark.
+"""The ``dynarep`` command: collect, pretrain, finetune, evaluate, benchmark, export-encoder, ...
 
 Each verb is a thin shell over one Python function; flags are generated from the same config
 dataclasses the functions take. Errors a user can fix are printed as one line (exit code 2).
@@ -182,6 +182,16 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     _env_flag(probe, " (default: the store's; a different one is refused)")
     add_dataclass_arguments(probe, ProbeConfig, "probes")
 
+    export_encoder = verbs.add_parser(
+        "export-encoder",
+        help="write a pretrained encoder as a self-describing folder with a model card",
+        description="Write OUT/model.safetensors, OUT/config.json (architecture, objective, "
+        "training data, steps, probe results) and OUT/README.md (a model card). Load it in your "
+        "own code with dynarep.load_encoder(OUT).",
+    )
+    export_encoder.add_argument("run", help="pretraining run folder (or its encoder.safetensors)")
+    export_encoder.add_argument("out", help="new folder to write")
+
     theory = verbs.add_parser(
         "theory",
         help="ID vs BC with linear encoders on the linear latent-context env",
@@ -198,7 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser(argv).parse_args(argv)
     try:
         return _dispatch(args)
-    except (ValueError, KeyError, FileNotFoundError, RuntimeError) as error:
+    except (ValueError, KeyError, FileNotFoundError, FileExistsError, RuntimeError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"dynarep {args.verb}: error: {message}", file=sys.stderr)
         return 2
@@ -257,6 +267,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         _check_env(args.env, EpisodeStore(args.store).env_config, args.store)
         results = probe(args.encoder, args.store, build_dataclass(ProbeConfig, args))
         print(json.dumps({k: round(v, 2) for k, v in results.items()}, indent=2))
+    elif args.verb == "export-encoder":
+        from dynarep.pretrained import export_encoder_package
+
+        out = export_encoder_package(args.run, args.out)
+        print(f"encoder exported to {out} (load it with dynarep.load_encoder({str(out)!r}))")
     elif args.verb == "theory":
         from dynarep.experiments.theory import run, table
 

@@ -103,13 +103,20 @@ class ConvEncoder(nn.Module):
         self.mean_frame.copy_(frames.float().mean(dim=0).permute(2, 0, 1))
 
     def normalize(self, frames: Tensor) -> Tensor:
+        """uint8 frames (B, S, S, 3) -> the network's input (B, 3, S, S): minus the mean frame, / 64."""
         if frames.shape[1:] != (self.config.image_size, self.config.image_size, 3):
             raise ValueError(
                 f"encoder expects frames (B, {self.config.image_size}, {self.config.image_size}, 3), "
                 f"got {tuple(frames.shape)}"
             )
-        x = frames.permute(0, 3, 1, 2).float()
-        return (x - self.mean_frame) / 64.0
+        return self.center(frames.permute(0, 3, 1, 2).float())
+
+    def center(self, pixels: Tensor) -> Tensor:
+        return (pixels - self.mean_frame) / 64.0
+
+    def embed(self, pixels: Tensor) -> Tensor:
+        """φ of float pixels (B, 3, S, S) on the 0-255 scale, already at the encoder's size."""
+        return self.project(self.softmax(self.conv(self.center(pixels))))
 
     def forward(self, frames: Tensor) -> Tensor:
         return self.project(self.softmax(self.conv(self.normalize(frames))))
