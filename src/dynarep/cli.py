@@ -182,6 +182,39 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     _env_flag(probe, " (default: the store's; a different one is refused)")
     add_dataclass_arguments(probe, ProbeConfig, "probes")
 
+    from dynarep.formats import exporter_names, get_exporter, get_importer, importer_names
+
+    import_verb = verbs.add_parser(
+        "import",
+        help="bring outside data (a LeRobot dataset, ...) into a new episode store",
+        description="Convert a dataset in another format into a new episode store (streaming; "
+        "nothing is left under --out if it fails).",
+    )
+    formats = import_verb.add_subparsers(dest="format", required=True, metavar="FORMAT")
+    for name in importer_names():
+        config_class, importer = get_importer(name)
+        sub = formats.add_parser(
+            name, help=importer.source_help, description=f"Import {importer.source_help}."
+        )
+        sub.add_argument("source", help=importer.source_help)
+        sub.add_argument("--out", required=True, help="new store folder to write")
+        add_dataclass_arguments(sub, config_class, "options")
+
+    export_verb = verbs.add_parser(
+        "export",
+        help="write an episode store in another format (LeRobot v3, ...)",
+        description="Convert an episode store into another format (nothing is left under --out if it fails).",
+    )
+    formats = export_verb.add_subparsers(dest="format", required=True, metavar="FORMAT")
+    for name in exporter_names():
+        config_class, _ = get_exporter(name)
+        sub = formats.add_parser(
+            name, help=f"as a {name} dataset", description=f"Export a store as a {name} dataset."
+        )
+        sub.add_argument("store", help="episode store to export")
+        sub.add_argument("--out", required=True, help="new folder to write")
+        add_dataclass_arguments(sub, config_class, "options")
+
     export_encoder = verbs.add_parser(
         "export-encoder",
         help="write a pretrained encoder as a self-describing folder with a model card",
@@ -267,6 +300,21 @@ def _dispatch(args: argparse.Namespace) -> int:
         _check_env(args.env, EpisodeStore(args.store).env_config, args.store)
         results = probe(args.encoder, args.store, build_dataclass(ProbeConfig, args))
         print(json.dumps({k: round(v, 2) for k, v in results.items()}, indent=2))
+    elif args.verb == "import":
+        from dynarep.data.store import EpisodeStore
+        from dynarep.formats import get_importer, import_data
+
+        config = build_dataclass(get_importer(args.format)[0], args)
+        store = EpisodeStore(import_data(args.format, args.source, args.out, config))
+        print(
+            f"{store.root}: {store.num_episodes} episodes, {len(store.images)} frames, "
+            f"cameras {', '.join(store.image_keys)}, actions {store.action_dim}-d"
+        )
+    elif args.verb == "export":
+        from dynarep.formats import export_data, get_exporter
+
+        config = build_dataclass(get_exporter(args.format)[0], args)
+        print(f"written {export_data(args.format, args.store, args.out, config)}")
     elif args.verb == "export-encoder":
         from dynarep.pretrained import export_encoder_package
 

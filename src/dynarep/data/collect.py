@@ -223,7 +223,7 @@ def _assemble(out: Path, chunks: Path, environment: Environment, spec: CollectSp
         "fps": environment.fps,
         "num_episodes": spec.episodes,
         "num_frames": frame_count,
-        "image_key": IMAGE_KEY,
+        "image_keys": [IMAGE_KEY],
         "state_names": list(environment.state_names),
         "context_names": list(environment.context_names),
         "expert_success_rate": float(np.mean(successes)),

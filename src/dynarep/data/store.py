@@ -134,21 +134,12 @@ class EpisodeStore:
         frames = self._read_table("data/frames.parquet", FRAME_COLUMNS)
         if self.episodes.num_rows == 0:
             raise StoreError(f"{self.root / 'meta/episodes.parquet'}: the store has zero episodes")
-        image_path = self.root / "images" / f"{IMAGE_KEY}.npy"
-        if not image_path.exists():
-            raise StoreError(f"{image_path}: missing")
-        self.images = np.load(image_path, mmap_mode="r")
-        if in_memory:
-            self.images = np.ascontiguousarray(self.images)
-        if self.images.ndim != 4 or self.images.shape[-1] != 3 or self.images.dtype != np.uint8:
-            raise StoreError(
-                f"{image_path}: expected uint8 frames (N, H, W, 3), got {self.images.dtype} "
-                f"{self.images.shape}"
-            )
-        if len(self.images) != frames.num_rows:
-            raise StoreError(
-                f"{image_path}: {len(self.images)} frames but data/frames.parquet has {frames.num_rows} rows"
-            )
+        self.image_keys: list[str] = list(
+            self.info.get("image_keys", [self.info.get("image_key", IMAGE_KEY)])
+        )
+        self.cameras = {key: self._read_images(key, frames.num_rows, in_memory) for key in self.image_keys}
+        self.images = self.cameras[self.image_keys[0]]
+        """Frames of the first camera, the one single-camera training reads."""
         self.episode_index = frames["episode_index"].to_numpy()
         self.frame_index = frames["frame_index"].to_numpy()
         self.has_action = frames["has_action"].to_numpy()
@@ -160,6 +151,26 @@ class EpisodeStore:
         self.lengths = self.episodes["length"].to_numpy()
         self.frame_starts = self.episodes["frame_start"].to_numpy()
         self.contexts = _stack(self.episodes["context"], "context", self.root)
+
+    def _read_images(self, key: str, rows: int, in_memory: bool) -> np.ndarray:
+        image_path = self.root / "images" / f"{key}.npy"
+        if not image_path.exists():
+            raise StoreError(f"{image_path}: missing")
+        images = np.load(image_path, mmap_mode="r")
+        if in_memory:
+            images = np.ascontiguousarray(images)
+        if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
+            raise StoreError(
+                f"{image_path}: expected uint8 frames (N, H, W, 3), got {images.dtype} {images.shape}"
+            )
+        if len(images) != rows:
+            raise StoreError(f"{image_path}: {len(images)} frames but data/frames.parquet has {rows} rows")
+        return images
+
+    @property
+    def has_actions(self) -> bool:
+        """False for action-free stores (imported videos): only action-free objectives apply."""
+        return self.action_dim > 0
 
     def _read_table(self, relative: str, columns: tuple[str, ...]) -> pa.Table:
         path = self.root / relative

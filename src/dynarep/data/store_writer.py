@@ -1,0 +1,139 @@
+"""Write a store from a stream of episodes without holding its frames in memory (importers).
+
+Frames go straight into memory-mapped ``.npy`` files of a known size; the low-dimensional columns,
+small next to the frames, are gathered and written at the end. Everything is written into a hidden
+sibling folder that is renamed to the store's name only when complete, so a failed or interrupted
+import leaves nothing half-written under that name.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from dynarep.data.store import (
+    SCHEMA_VERSION,
+    StoreError,
+    atomic_write_json,
+    atomic_write_parquet,
+)
+
+
+def check_new_store(out: Path) -> None:
+    """Refuse an ``--out`` that exists, before any work is done."""
+    if out.exists():
+        kind = "folder" if out.is_dir() else "file"
+        raise FileExistsError(f"--out {out}: a {kind} already exists; choose a new store path")
+
+
+class StoreWriter:
+    """``with StoreWriter(out, keys, size, frames) as w: w.images[key][i] = ...; w.add_episode(...)``."""
+
+    def __init__(self, out: str | Path, image_keys: list[str], image_size: int, num_frames: int) -> None:
+        self.out = Path(out)
+        check_new_store(self.out)
+        self.tmp = self.out.with_name(f".{self.out.name}.partial")
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        (self.tmp / "images").mkdir(parents=True)
+        self.image_keys = image_keys
+        self.images = {
+            key: np.lib.format.open_memmap(
+                self.tmp / "images" / f"{key}.npy",
+                mode="w+",
+                dtype=np.uint8,
+                shape=(num_frames, image_size, image_size, 3),
+            )
+            for key in image_keys
+        }
+        self.num_frames = num_frames
+        self.frame_tables: list[pa.Table] = []
+        self.episode_rows: list[dict[str, Any]] = []
+        self.frames_written = 0
+
+    def add_episode(
+        self,
+        states: np.ndarray,
+        actions: np.ndarray,
+        successes: np.ndarray,
+        task_index: int,
+        fps: float,
+        context: np.ndarray | None = None,
+        start_seed: int = -1,
+    ) -> int:
+        """Record the low-dimensional columns of the next episode (its frames go to ``images``).
+
+        ``actions`` has one row per frame (LeRobot's convention); the last frame's action is kept
+        but marked ``has_action = False``, as in a collected store, so that a window never pairs
+        it with a frame beyond the episode. Returns the row of the episode's first frame."""
+        n = len(states)
+        if n < 1:
+            raise StoreError(f"{self.out}: an episode has no frames")
+        episode_index = len(self.episode_rows)
+        frame_index = np.arange(n)
+        table = pa.table(
+            {
+                "episode_index": np.full(n, episode_index, np.int64),
+                "frame_index": frame_index,
+                "timestamp": (frame_index / fps).astype(np.float32),
+                "task_index": np.full(n, task_index, np.int64),
+                "observation.state": list(np.asarray(states, np.float32)),
+                "action": list(np.asarray(actions, np.float32)),
+                "has_action": frame_index < n - 1,
+                "next.done": frame_index == n - 2 if n > 1 else frame_index == 0,
+                "next.success": np.asarray(successes, bool),
+            }
+        )
+        start = self.frames_written
+        self.frame_tables.append(table)
+        self.episode_rows.append(
+            {
+                "episode_index": episode_index,
+                "task_index": int(task_index),
+                "start_seed": int(start_seed),
+                "context": [float(x) for x in (np.array([task_index]) if context is None else context)],
+                "length": n - 1,
+                "frame_start": start,
+                "success": bool(np.asarray(successes).any()),
+            }
+        )
+        self.frames_written += n
+        return start
+
+    def finish(self, info: dict[str, Any]) -> Path:
+        """Write the tables and ``meta/info.json``, then move the store into place."""
+        if self.frames_written != self.num_frames:
+            raise StoreError(f"{self.out}: {self.frames_written} frames written, {self.num_frames} expected")
+        for images in self.images.values():
+            images.flush()
+        self.images = {}
+        atomic_write_parquet(self.tmp / "data" / "frames.parquet", pa.concat_tables(self.frame_tables))
+        atomic_write_parquet(self.tmp / "meta" / "episodes.parquet", pa.Table.from_pylist(self.episode_rows))
+        atomic_write_json(
+            self.tmp / "meta" / "info.json",
+            {
+                "schema_version": SCHEMA_VERSION,
+                "codebase_version": "dynarep-0.1",
+                "num_episodes": len(self.episode_rows),
+                "num_frames": self.num_frames,
+                "image_keys": self.image_keys,
+                **info,
+            },
+        )
+        check_new_store(self.out)
+        self.tmp.rename(self.out)
+        return self.out
+
+    def __enter__(self) -> StoreWriter:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if kind is not None:
+            self.images = {}
+            shutil.rmtree(self.tmp, ignore_errors=True)
