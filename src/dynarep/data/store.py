@@ -216,4 +216,6 @@ def _stack(column: pa.ChunkedArray, name: str, root: Path) -> np.ndarray:
     lengths = np.diff(array.offsets.to_numpy()) if hasattr(array, "offsets") else None
     if lengths is None or (lengths != lengths[0]).any():
         raise StoreError(f"{root}: column {name!r} must hold lists of one fixed length")
-    return array.flatten().to_numpy().astype(np.float32).reshape(len(array), int(lengths[0]))
+    return (
+        array.flatten().to_numpy(zero_copy_only=False).astype(np.float32).reshape(len(array), int(lengths[0]))
+    )

@@ -3,7 +3,7 @@
 Importing this package registers the built-in formats.
 """
 
-from dynarep.formats import lerobot_export, lerobot_import  # noqa: F401  (importing registers them)
+from dynarep.formats import lerobot_export, lerobot_import, numpy_arrays, video_import  # noqa: F401  (importing registers them)
 from dynarep.formats.base import (  # noqa: F401
     Exporter,
     Importer,

@@ -46,6 +46,38 @@ def decode_video(path: Path) -> Iterator[tuple[float, np.ndarray]]:
             raise StoreError(f"{path}: corrupt video ({error})") from None
 
 
+def count_video_frames(path: Path) -> int:
+    """Frames in the first video stream, counted from packets (cheap: nothing is decoded)."""
+    av = _av()
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise StoreError(f"{path}: has no video stream")
+            stream = container.streams.video[0]
+            return sum(1 for packet in container.demux(stream) if packet.size)
+    except (av.error.FFmpegError, OSError) as error:
+        raise StoreError(f"{path}: cannot be read as a video ({error})") from None
+
+
+def video_fps(path: Path) -> float:
+    """The frame rate a video declares."""
+    av = _av()
+    with av.open(str(path)) as container:
+        rate = container.streams.video[0].average_rate or container.streams.video[0].base_rate
+        return float(rate) if rate else 10.0
+
+
+def read_image(path: Path) -> np.ndarray:
+    """An image file as RGB uint8 (H, W, 3), or an error naming the file."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            return np.asarray(image.convert("RGB"))
+    except OSError as error:
+        raise StoreError(f"{path}: not a readable image ({error})") from None
+
+
 class VideoWriter:
     """Frames (H, W, 3) uint8 -> an MP4 at ``fps``; ``frames_written / fps`` is the next frame's time."""
 

@@ -129,15 +129,19 @@ def pretrain(
             )
         if (out / "encoder.json").exists():
             return out / "encoder.safetensors"
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(out / "config.json", run)
-
     torch.manual_seed(config.seed)
     encoder = ConvEncoder(encoder_config)
     rows = store.episode_frame_rows(config.max_episodes)
     encoder.set_mean_frame(mean_frame_sample(store, rows, seed=config.seed))  # before objectives copy φ
     model = objective_class(objective_config, encoder, store.action_dim)
+    if model.needs.actions and not store.has_actions:
+        raise ValueError(
+            f"{store.root}: an action-free store (no action column); objective {objective} needs actions, "
+            "choose one whose window reads frames only"
+        )
     sampler = WindowSampler(store, model.needs, seed=config.seed, max_episodes=config.max_episodes)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(out / "config.json", run)  # only once the run is known to start
     device = resolve_device(device)
     model.to(device)
     optimizer = make_optimizer(model, config.lr, config.batch_size, config.weight_decay)
