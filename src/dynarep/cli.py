@@ -14,6 +14,8 @@ from pathlib import Path
 
 from dynarep.config_cli import add_dataclass_arguments, build_dataclass
 from dynarep.data.collect import CollectSpec
+from dynarep.data.store import atomic_write_json
+from dynarep.evaluate.offline import OfflineConfig
 from dynarep.evaluate.probe import ProbeConfig
 from dynarep.experiments.theory import TheoryConfig
 from dynarep.train.finetune import FinetuneConfig
@@ -170,6 +172,25 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         default=None,
         help="k for inverse_dynamics and fd_contrastive (default: the preset's, 1); use a new --out per k",
     )
+    offline = verbs.add_parser(
+        "evaluate-offline",
+        help="rank encoders by held-out action error on recorded data (no simulator)",
+        description="Train the few-shot head on --demos episodes of one task and report held-out "
+        "action error (MSE, R² per action dimension) on the task's other episodes, for several "
+        "encoders side by side; 'state' as a name gives the head observation.state instead.",
+    )
+    offline.add_argument(
+        "--store", required=True, help="episode store with actions (and several episodes per task)"
+    )
+    offline.add_argument(
+        "--encoders",
+        nargs="+",
+        required=True,
+        help="pretrained encoders (run or exported folders), or 'state'",
+    )
+    offline.add_argument("--json", default=None, help="also write the results to this JSON file")
+    add_dataclass_arguments(offline, OfflineConfig, "evaluation")
+
     probe = verbs.add_parser(
         "probe",
         help="how well a frozen encoder encodes the true state (linear and MLP probes)",
@@ -293,6 +314,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         )
         success = sum(r["success"] for r in records) / len(records)
         print(json.dumps({"eval/success": success, "episodes": len(records)}))
+    elif args.verb == "evaluate-offline":
+        from dynarep.evaluate.offline import evaluate_offline, table
+
+        results = evaluate_offline(args.store, args.encoders, build_dataclass(OfflineConfig, args))
+        print(table(results))
+        if args.json:
+            atomic_write_json(Path(args.json), results)
     elif args.verb == "probe":
         from dynarep.data.store import EpisodeStore
         from dynarep.evaluate.probe import probe

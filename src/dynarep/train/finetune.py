@@ -103,7 +103,34 @@ def finetune(
     else:
         raise ValueError(f"--policy-type {policy_type!r}: choose frozen, scratch or state")
 
-    device = resolve_device(device)
+    log = fit(policy, policy_type, inputs, actions, config, generator, resolve_device(device), progress)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in log))
+    info = {
+        "env": store.env_config,
+        "task_index": int(store.episodes["task_index"][0].as_py()),
+        "context": store.contexts[0].tolist(),
+        "finetune": asdict(config),
+        "store": str(Path(store_path).resolve()),
+        "encoder_path": str(Path(encoder_path).resolve()) if encoder_path else None,
+    }
+    save_policy(out, policy.cpu().eval(), info)
+    atomic_write_json(out / "config.json", info)
+    return out
+
+
+def fit(
+    policy: Policy,
+    policy_type: str,
+    inputs: torch.Tensor,
+    actions: torch.Tensor,
+    config: FinetuneConfig,
+    generator: torch.Generator,
+    device: torch.device | str = "cpu",
+    progress: bool = True,
+) -> list[dict[str, float]]:
+    """Behaviour cloning of ``actions`` from ``inputs`` (embeddings, pixels or states, by
+    ``policy_type``); trains in place and returns the loss log. Frozen policies train the head only."""
     policy.to(device)
     inputs, actions = inputs.to(device), actions.to(device)
     trainable = policy.head if policy_type == "frozen" else policy
@@ -116,7 +143,7 @@ def finetune(
     started = time.perf_counter()
     for step in tqdm(range(config.steps), desc=f"finetune {policy_type}", disable=not progress):
         set_lr(optimizer, cosine_lr(peak, step, config.steps))
-        idx = torch.randint(0, len(rows), (config.batch_size,), generator=generator).to(device)
+        idx = torch.randint(0, len(inputs), (config.batch_size,), generator=generator).to(device)
         if policy_type == "frozen":
             prediction = policy.head(inputs[idx])
         elif policy_type == "scratch":
@@ -139,16 +166,4 @@ def finetune(
                     "time": round(time.perf_counter() - started, 2),
                 }
             )
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in log))
-    info = {
-        "env": store.env_config,
-        "task_index": int(store.episodes["task_index"][0].as_py()),
-        "context": store.contexts[0].tolist(),
-        "finetune": asdict(config),
-        "store": str(Path(store_path).resolve()),
-        "encoder_path": str(Path(encoder_path).resolve()) if encoder_path else None,
-    }
-    save_policy(out, policy.cpu().eval(), info)
-    atomic_write_json(out / "config.json", info)
-    return out
+    return log
