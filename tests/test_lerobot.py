@@ -31,9 +31,10 @@ def colour(index: int) -> np.ndarray:
     return np.array([30 + 18 * index, 220 - 14 * index, 60 + 40 * (index % 3)], np.uint8)
 
 
-def make_dataset(root: Path, video_frames: int | None = None, version: str = "v3.0") -> Path:
+def make_dataset(root: Path, video_frames: int | None = None, one_task: bool = False) -> Path:
     """A made-up LeRobot v3 dataset: 2 episodes, a 4-d state, a 3-d action, an MP4 camera 'front'
-    (40x48, H x W) and a PNG camera 'wrist' (24x24). ``video_frames`` truncates the video."""
+    (40x48, H x W) and a PNG camera 'wrist' (24x24). ``video_frames`` truncates the video;
+    ``one_task`` gives both episodes task 0 instead of one task each."""
     total = sum(LENGTHS)
     (root / "meta" / "episodes" / "chunk-000").mkdir(parents=True)
     (root / "data" / "chunk-000").mkdir(parents=True)
@@ -59,7 +60,7 @@ def make_dataset(root: Path, video_frames: int | None = None, version: str = "v3
             "frame_index": pa.array(frame_index.astype(np.int64)),
             "episode_index": pa.array(episode.astype(np.int64)),
             "index": pa.array(np.arange(total, dtype=np.int64)),
-            "task_index": pa.array(episode.astype(np.int64)),
+            "task_index": pa.array(episode.astype(np.int64) * (not one_task)),
         }
     )
     pq.write_table(table, root / "data" / "chunk-000" / "file-000.parquet")
@@ -108,7 +109,7 @@ def make_dataset(root: Path, video_frames: int | None = None, version: str = "v3
         **{k: {"dtype": "int64", **scalar} for k in ("frame_index", "episode_index", "index", "task_index")},
     }
     info = {
-        "codebase_version": version,
+        "codebase_version": "v3.0",
         "robot_type": "made-up",
         "total_episodes": len(LENGTHS),
         "total_frames": total,

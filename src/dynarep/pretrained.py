@@ -23,7 +23,6 @@ from torch import Tensor, nn
 
 from dynarep.data.resize import resize_pixels
 from dynarep.data.store import atomic_write_bytes, atomic_write_json
-from dynarep.nets.encoder import ConvEncoder
 from dynarep.train.encoder_io import PACKAGE_STEM, locate_encoder, read_encoder_config
 from dynarep.train.encoder_io import load_encoder as load_conv_encoder
 
@@ -31,7 +30,7 @@ from dynarep.train.encoder_io import load_encoder as load_conv_encoder
 class PretrainedEncoder(nn.Module):
     """A dynarep encoder with its preprocessing built in: frames in, embeddings ``(B, D)`` out."""
 
-    def __init__(self, encoder: ConvEncoder, info: dict[str, Any]) -> None:
+    def __init__(self, encoder: nn.Module, info: dict[str, Any]) -> None:
         super().__init__()
         self.encoder = encoder
         self.info = info
@@ -50,13 +49,16 @@ class PretrainedEncoder(nn.Module):
         """uint8 ``(B, H, W, 3)`` (0-255) or float ``(B, 3, H, W)`` (0-1) -> ``(B, embed_dim)``."""
         if images.ndim != 4:
             raise ValueError(f"expected a batch of images (4 dimensions), got shape {tuple(images.shape)}")
+        channels = self.encoder.config.in_channels  # 3 per camera, cameras stacked in info order
         if images.dtype == torch.uint8:
-            if images.shape[-1] != 3:
-                raise ValueError(f"uint8 images must be (B, H, W, 3), got {tuple(images.shape)}")
+            if images.shape[-1] != channels:
+                raise ValueError(f"uint8 images must be (B, H, W, {channels}), got {tuple(images.shape)}")
             pixels = images.permute(0, 3, 1, 2).float()
         elif images.is_floating_point():
-            if images.shape[1] != 3:
-                raise ValueError(f"float images must be (B, 3, H, W) in [0, 1], got {tuple(images.shape)}")
+            if images.shape[1] != channels:
+                raise ValueError(
+                    f"float images must be (B, {channels}, H, W) in [0, 1], got {tuple(images.shape)}"
+                )
             pixels = images.float() * 255.0
         else:
             raise ValueError(f"images must be uint8 (B, H, W, 3) or float (B, 3, H, W), got {images.dtype}")

@@ -109,6 +109,26 @@ def frame_table(episode: Episode, episode_index: int, fps: float) -> pa.Table:
     )
 
 
+class CameraStack:
+    """Several cameras read as one: frames concatenated on the channel axis, (N, H, W, 3 x cameras).
+
+    It indexes like the uint8 arrays it stacks, so every reader of ``store.images`` (the window
+    sampler, finetuning, probes) trains on several cameras without knowing it."""
+
+    def __init__(self, arrays: list[np.ndarray]) -> None:
+        self.arrays = arrays
+        n, h, w, _ = arrays[0].shape
+        self.shape = (n, h, w, 3 * len(arrays))
+        self.dtype = np.dtype(np.uint8)
+        self.ndim = 4
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, index: Any) -> np.ndarray:
+        return np.concatenate([np.asarray(a[index]) for a in self.arrays], axis=-1)
+
+
 class EpisodeStore:
     """Read access to a finished store, validated on open.
 
@@ -138,8 +158,9 @@ class EpisodeStore:
             self.info.get("image_keys", [self.info.get("image_key", IMAGE_KEY)])
         )
         self.cameras = {key: self._read_images(key, frames.num_rows, in_memory) for key in self.image_keys}
-        self.images = self.cameras[self.image_keys[0]]
-        """Frames of the first camera, the one single-camera training reads."""
+        self.images: np.ndarray | CameraStack = self.cameras[self.image_keys[0]]
+        """Frames training reads: the first camera, unless ``use_cameras`` chose others."""
+        self.camera_keys = self.image_keys[:1]
         self.episode_index = frames["episode_index"].to_numpy()
         self.frame_index = frames["frame_index"].to_numpy()
         self.has_action = frames["has_action"].to_numpy()
@@ -166,6 +187,23 @@ class EpisodeStore:
         if len(images) != rows:
             raise StoreError(f"{image_path}: {len(images)} frames but data/frames.parquet has {rows} rows")
         return images
+
+    def use_cameras(self, keys: list[str] | tuple[str, ...] | None) -> EpisodeStore:
+        """Make ``images`` the given cameras (stacked on channels when several); None keeps the
+        first. Camera names may omit the ``observation.images.`` prefix."""
+        if not keys:
+            return self
+        chosen = []
+        for name in keys:
+            key = name if name in self.cameras else f"observation.images.{name}"
+            if key not in self.cameras:
+                raise StoreError(f"{self.root}: no camera {name!r} (cameras: {', '.join(self.image_keys)})")
+            chosen.append(key)
+        self.images = (
+            self.cameras[chosen[0]] if len(chosen) == 1 else CameraStack([self.cameras[k] for k in chosen])
+        )
+        self.camera_keys = chosen
+        return self
 
     @property
     def has_actions(self) -> bool:

@@ -21,7 +21,7 @@ import torch
 from tqdm import tqdm
 
 from dynarep.data.store import EpisodeStore, StoreError
-from dynarep.train.encoder_io import load_encoder
+from dynarep.train.encoder_io import encoder_cameras, load_encoder
 from dynarep.train.finetune import FinetuneConfig, fit
 from dynarep.train.policy import Policy
 
@@ -156,6 +156,7 @@ def _inputs(name: str, store: EpisodeStore, rows: np.ndarray):  # noqa: ANN202
             lambda: Policy(STATE, store.action_dim, None, 0.1, columns),
         )
     encoder = load_encoder(name)
+    store.use_cameras(encoder_cameras(name) or store.image_keys[:1])
     if encoder.config.image_size != store.image_size:
         raise ValueError(
             f"{name}: takes {encoder.config.image_size} px frames, "

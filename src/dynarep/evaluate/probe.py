@@ -17,7 +17,7 @@ import torch
 from dynarep.data.store import EpisodeStore
 from dynarep.envs import make_environment
 from dynarep.nets.mlp import mlp
-from dynarep.train.encoder_io import load_encoder
+from dynarep.train.encoder_io import encoder_cameras, load_encoder
 
 
 @dataclass
@@ -84,7 +84,7 @@ def probe(
     ``probe/linear/position/val_mm``."""
     config = config or ProbeConfig()
     encoder = load_encoder(encoder_path)
-    store = EpisodeStore(store_path)
+    store = EpisodeStore(store_path).use_cameras(encoder_cameras(encoder_path))
     if encoder.config.image_size != store.image_size:
         raise ValueError(
             f"--encoder takes {encoder.config.image_size} px frames, {store.root} holds {store.image_size} px"

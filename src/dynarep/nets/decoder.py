@@ -1,4 +1,4 @@
-"""Pixel decoder for explicit forward dynamics: a vector -> a (3, H, W) image.
+"""Pixel decoder for explicit forward dynamics: a vector -> a (3, H, W) image (3 x cameras channels).
 
 Dense -> (channels, H/4, W/4) -> two stride-2 transposed convs -> 3 x H x W. Every supported image
 size (32, 48, 64, 84) is a multiple of 4, which keeps the decoder the same shape at every size.
@@ -10,7 +10,7 @@ from torch import Tensor, nn
 
 
 class PixelDecoder(nn.Module):
-    def __init__(self, in_dim: int, image_size: int, channels: int = 32) -> None:
+    def __init__(self, in_dim: int, image_size: int, channels: int = 32, out_channels: int = 3) -> None:
         super().__init__()
         if image_size % 4:
             raise ValueError(f"PixelDecoder needs an image size divisible by 4, got {image_size}")
@@ -22,7 +22,7 @@ class PixelDecoder(nn.Module):
             nn.GELU(),
             nn.ConvTranspose2d(channels, channels, 4, stride=2, padding=1),
             nn.GELU(),
-            nn.Conv2d(channels, 3, 3, padding=1),
+            nn.Conv2d(channels, out_channels, 3, padding=1),
         )
 
     def forward(self, z: Tensor) -> Tensor:

@@ -40,6 +40,11 @@ class EncoderConfig:
                 f"the feature map would be {size}x{size}; use a larger image or smaller strides"
             )
 
+    @property
+    def in_channels(self) -> int:
+        """Channels of the frames it reads (one RGB camera)."""
+        return 3
+
     def feature_map_size(self) -> int:
         size = self.image_size
         for stride in self.strides:
@@ -116,7 +121,11 @@ class ConvEncoder(nn.Module):
 
     def embed(self, pixels: Tensor) -> Tensor:
         """φ of float pixels (B, 3, S, S) on the 0-255 scale, already at the encoder's size."""
-        return self.project(self.softmax(self.conv(self.center(pixels))))
+        return self.features(self.center(pixels))
+
+    def features(self, centered: Tensor) -> Tensor:
+        """φ of the network's input (B, 3, S, S), already centred on a mean frame."""
+        return self.project(self.softmax(self.conv(centered)))
 
     def forward(self, frames: Tensor) -> Tensor:
         return self.project(self.softmax(self.conv(self.normalize(frames))))

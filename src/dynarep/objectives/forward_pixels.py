@@ -58,7 +58,8 @@ class ForwardPixels(Objective):
         self.needs = Window(frames=(0, 1), actions=(0,), shift=0)
         embed = encoder.config.embed_dim
         self.action_encoder = action_encoder(action_dim, embed)
-        self.decoder = PixelDecoder(2 * embed, encoder.config.image_size, config.decoder_channels)
+        image = encoder.config.image_size
+        self.decoder = PixelDecoder(2 * embed, image, config.decoder_channels, encoder.config.in_channels)
 
     def forward(self, batch: Batch) -> tuple[Tensor, dict[str, float]]:
         z = torch.cat([self.encoder(batch.frames[0]), self.action_encoder(batch.actions[:, 0])], dim=1)

@@ -43,7 +43,7 @@ class InverseDynamics(Objective):
         self.head = mlp(2 * encoder.config.embed_dim, action_dim, dropout=config.dropout)
         self.next_encoder = None
         if not config.shared_encoder:
-            self.next_encoder = ConvEncoder(encoder.config)
+            self.next_encoder = type(encoder)(encoder.config)
             self.next_encoder.mean_frame.copy_(encoder.mean_frame)
 
     def forward(self, batch: Batch) -> tuple[Tensor, dict[str, float]]:

@@ -8,7 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from dynarep.nets.encoder import ConvEncoder, EncoderConfig
+from torch import nn
+
+from dynarep.nets.factory import build_encoder, encoder_config_from_dict
 from dynarep.train.checkpoint import CheckpointError, load_weights, read_config, save_weights
 
 ENCODER_KIND = "dynarep.encoder/v1"
@@ -32,7 +34,7 @@ def locate_encoder(path: str | Path) -> tuple[Path, Path]:
     return stem, stem.with_name("config") if exported else stem
 
 
-def export_encoder(path: str | Path, encoder: ConvEncoder, provenance: dict[str, Any]) -> Path:
+def export_encoder(path: str | Path, encoder: nn.Module, provenance: dict[str, Any]) -> Path:
     """Write the encoder next to its config and provenance (objective, data, steps)."""
     stem = _stem(path)
     save_weights(stem, encoder, {"kind": ENCODER_KIND, "encoder": encoder.config.to_dict(), **provenance})
@@ -55,9 +57,15 @@ def read_encoder_config(path: str | Path) -> dict[str, Any]:
     return config
 
 
-def load_encoder(path: str | Path) -> ConvEncoder:
+def load_encoder(path: str | Path) -> nn.Module:
     """Load an encoder (see ``locate_encoder`` for the paths it accepts) in eval mode."""
     config = read_encoder_config(path)
-    encoder = ConvEncoder(EncoderConfig.from_dict(config["encoder"]))
+    encoder = build_encoder(encoder_config_from_dict(config["encoder"]))
     load_weights(locate_encoder(path)[0], encoder)
     return encoder.eval()
+
+
+def encoder_cameras(path: str | Path) -> list[str] | None:
+    """The store cameras an encoder was trained on (None: the store's first camera)."""
+    config = read_encoder_config(path)
+    return config.get("cameras") or config["encoder"].get("camera_names")

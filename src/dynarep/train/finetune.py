@@ -21,7 +21,7 @@ from dynarep.data.augment import random_shift
 from dynarep.data.store import EpisodeStore, StoreError, atomic_write_json
 from dynarep.envs import make_environment
 from dynarep.nets.encoder import default_encoder_config
-from dynarep.train.encoder_io import load_encoder
+from dynarep.train.encoder_io import encoder_cameras, load_encoder
 from dynarep.train.policy import Policy, save_policy
 from dynarep.train.pretrain import TrainingDiverged
 from dynarep.train.schedule import cosine_lr, make_optimizer, resolve_device, set_lr
@@ -67,6 +67,8 @@ def finetune(
     if policy_type == "frozen" and encoder_path is None:
         raise ValueError("--encoder: a frozen-encoder policy needs a pretrained encoder")
     store = EpisodeStore(store_path, in_memory=True)
+    if policy_type == "frozen":
+        store.use_cameras(encoder_cameras(encoder_path))
     rows = store.episode_frame_rows(config.demos)
     rows = rows[store.has_action[rows]]
     if len(rows) == 0:

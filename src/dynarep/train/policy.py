@@ -14,8 +14,10 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from dynarep.nets.encoder import ConvEncoder, EncoderConfig
+from dynarep.nets.encoder import EncoderConfig
+from dynarep.nets.factory import build_encoder, encoder_config_from_dict
 from dynarep.nets.mlp import mlp
+from dynarep.nets.multicam import MultiCameraConfig
 from dynarep.train.checkpoint import CheckpointError, load_weights, read_config, save_weights
 
 POLICY_KIND = "dynarep.policy/v1"
@@ -27,7 +29,7 @@ class Policy(nn.Module):
         self,
         policy_type: str,
         action_dim: int,
-        encoder_config: EncoderConfig | None,
+        encoder_config: EncoderConfig | MultiCameraConfig | None,
         dropout: float = 0.1,
         state_columns: tuple[int, ...] = (0, 1),
     ) -> None:
@@ -36,7 +38,7 @@ class Policy(nn.Module):
             raise ValueError(f"unknown policy type {policy_type!r}; choose one of {POLICY_TYPES}")
         self.policy_type = policy_type
         self.state_columns = tuple(state_columns)
-        self.encoder = ConvEncoder(encoder_config) if policy_type != "state" and encoder_config else None
+        self.encoder = build_encoder(encoder_config) if policy_type != "state" and encoder_config else None
         in_dim = len(self.state_columns) if policy_type == "state" else self.encoder.config.embed_dim
         self.head = mlp(in_dim, action_dim, dropout=dropout)
 
@@ -72,7 +74,7 @@ def load_policy(path: str | Path) -> tuple[Policy, dict[str, Any]]:
     config = read_config(stem)
     if config.get("kind") != POLICY_KIND:
         raise CheckpointError(f"{stem.with_suffix('.json')}: not a dynarep policy")
-    encoder = EncoderConfig.from_dict(config["encoder"]) if config["encoder"] else None
+    encoder = encoder_config_from_dict(config["encoder"]) if config["encoder"] else None
     columns = tuple(config.get("state_columns", (0, 1)))  # policies made before the seam: position
     policy = Policy(config["policy_type"], config["action_dim"], encoder, config["dropout"], columns)
     load_weights(stem, policy)

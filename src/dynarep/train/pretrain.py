@@ -21,7 +21,9 @@ from tqdm import tqdm
 
 from dynarep.data.store import EpisodeStore, atomic_write_json
 from dynarep.data.windows import WindowSampler
-from dynarep.nets.encoder import ConvEncoder, EncoderConfig, default_encoder_config
+from dynarep.nets.encoder import EncoderConfig, default_encoder_config
+from dynarep.nets.factory import build_encoder
+from dynarep.nets.multicam import MultiCameraConfig
 from dynarep.objectives import get_objective
 from dynarep.train.checkpoint import load_optimizer, optimizer_tensors, save_tensors
 from dynarep.train.encoder_io import export_encoder
@@ -52,6 +54,10 @@ class PretrainConfig:
     """Steps between resumable checkpoints."""
     log_every: int = 50
     """Steps between JSONL log lines."""
+    cameras: tuple[str, ...] = ()
+    """Store cameras to train on (default: the first); several are encoded and concatenated."""
+    separate_cameras: bool = False
+    """With several cameras: one encoder per camera instead of one shared encoder."""
 
 
 def config_differences(stored: dict[str, Any], current: dict[str, Any], prefix: str = "") -> list[str]:
@@ -88,7 +94,7 @@ def pretrain(
     objective: str,
     objective_config: Any | None = None,
     config: PretrainConfig | None = None,
-    encoder_config: EncoderConfig | None = None,
+    encoder_config: EncoderConfig | MultiCameraConfig | None = None,
     progress: bool = True,
     device: str = "auto",
 ) -> Path:
@@ -101,8 +107,12 @@ def pretrain(
     config_class, objective_class = get_objective(objective)
     objective_config = objective_config if objective_config is not None else config_class()
     out = Path(out)
-    store = EpisodeStore(store_path, in_memory=True)
+    store = EpisodeStore(store_path, in_memory=True).use_cameras(config.cameras)
     encoder_config = encoder_config or default_encoder_config(store.image_size)
+    if len(store.camera_keys) > 1 and not isinstance(encoder_config, MultiCameraConfig):
+        encoder_config = MultiCameraConfig(
+            encoder_config, tuple(store.camera_keys), not config.separate_cameras
+        )
     if encoder_config.image_size != store.image_size:
         raise ValueError(
             f"--image-size: encoder expects {encoder_config.image_size} px but {store.root} holds "
@@ -130,7 +140,7 @@ def pretrain(
         if (out / "encoder.json").exists():
             return out / "encoder.safetensors"
     torch.manual_seed(config.seed)
-    encoder = ConvEncoder(encoder_config)
+    encoder = build_encoder(encoder_config)
     rows = store.episode_frame_rows(config.max_episodes)
     encoder.set_mean_frame(mean_frame_sample(store, rows, seed=config.seed))  # before objectives copy φ
     model = objective_class(objective_config, encoder, store.action_dim)
@@ -179,9 +189,10 @@ def pretrain(
     bar.close()
     log.close()
     _checkpoint(out, model, optimizer, sampler, step)
-    return export_encoder(
-        out, encoder.cpu().eval(), {"objective": objective, "steps": step, "store": run["store_info"]}
-    )
+    provenance = {"objective": objective, "steps": step, "store": run["store_info"]}
+    if config.cameras:
+        provenance["cameras"] = list(store.camera_keys)
+    return export_encoder(out, encoder.cpu().eval(), provenance)
 
 
 def _checkpoint(
