@@ -116,7 +116,7 @@ def action_errors(true: np.ndarray, predicted: np.ndarray) -> dict[str, Any]:
         r2 = np.where(spread > 1e-12 * len(true), 1 - residual / spread, np.nan)
     return {
         "mse": float(np.mean((true - predicted) ** 2)),
-        "r2": float(np.nanmean(r2)),
+        "r2": float(np.nanmean(r2)) if np.isfinite(r2).any() else float("nan"),
         "r2_per_dim": r2.tolist(),
     }
 
