@@ -178,11 +178,14 @@ def read_frame_tables(source: Path, episodes: list[dict[str, Any]], features: di
     for path in files:
         table = read_parquet(path, [c for c in columns if c in features or c in ("index", "episode_index")])
         episode_of_row = table["episode_index"].to_numpy()
-        for episode_index in np.unique(episode_of_row):
+        by_episode = np.argsort(episode_of_row, kind="stable")  # one sort, then a slice per episode
+        found, starts = np.unique(episode_of_row[by_episode], return_index=True)
+        ends = np.append(starts[1:], len(by_episode))
+        for episode_index, start, end in zip(found, starts, ends, strict=True):
             episode = wanted.get(int(episode_index))
             if episode is None:
                 continue
-            rows = table.filter(pa.compute.equal(table["episode_index"], episode_index))
+            rows = table.take(by_episode[start:end])
             if rows.num_rows != episode["length"]:
                 raise StoreError(
                     f"{path}: episode {episode_index} has {rows.num_rows} rows, "
