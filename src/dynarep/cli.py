@@ -46,6 +46,7 @@ def _env_flag(parser: argparse.ArgumentParser, help_suffix: str) -> None:
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     from dynarep.envs import environment_names, get_environment
     from dynarep.experiments.suites import SUITES
+    from dynarep.nets.factory import encoder_names, get_encoder
     from dynarep.objectives import get_objective, objective_names
 
     parser = argparse.ArgumentParser(
@@ -94,6 +95,22 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     pretrain.add_argument(
         "--device", default="auto", help="auto (CUDA if available), cpu, cuda, ... (default: auto)"
     )
+    backbone = _choice_from_argv(argv, "--backbone", None)
+    pretrain.add_argument(
+        "--backbone",
+        default=None,
+        help=f"encoder architecture: one of {', '.join(n for n in encoder_names() if n != 'multicamera')} "
+        "(default: the conv + spatial-softmax encoder sized for the store's frames); "
+        "pass --backbone NAME --help for its options",
+    )
+    if backbone is not None:
+        try:
+            backbone_class, _ = get_encoder(backbone)
+            add_dataclass_arguments(
+                pretrain, backbone_class, f"options of --backbone {backbone}", skip=("image_size",)
+            )
+        except KeyError:
+            pass  # reported as a one-line error once arguments are parsed
     add_dataclass_arguments(pretrain, PretrainConfig, "optimisation")
     try:
         config_class, _ = get_objective(objective)
@@ -165,6 +182,14 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         nargs="+",
         default=None,
         help="rows instead of the preset's: objective names and the baselines scratch, random, state",
+    )
+    benchmark.add_argument(
+        "--pretrained",
+        nargs="+",
+        default=(),
+        metavar="NAME=WEIGHTS",
+        help="extra frozen rows from local ResNet-18 weights, e.g. imagenet=resnet18.pth r3m=r3m.pt "
+        "(torchvision, timm or R3M state dicts; nothing is downloaded)",
     )
     benchmark.add_argument(
         "--horizon",
@@ -284,12 +309,21 @@ def _dispatch(args: argparse.Namespace) -> int:
         from dynarep.train.pretrain import pretrain
 
         config_class, _ = get_objective(args.objective)
+        encoder_config = None
+        if args.backbone is not None:
+            from dynarep.data.store import EpisodeStore
+            from dynarep.nets.factory import get_encoder
+
+            backbone_class, _ = get_encoder(args.backbone)
+            args.image_size = EpisodeStore(args.store).image_size
+            encoder_config = build_dataclass(backbone_class, args)
         path = pretrain(
             args.store,
             args.out,
             args.objective,
             build_dataclass(config_class, args),
             build_dataclass(PretrainConfig, args),
+            encoder_config=encoder_config,
             device=args.device,
         )
         print(f"encoder written to {path}")
@@ -358,8 +392,20 @@ def _dispatch(args: argparse.Namespace) -> int:
     elif args.verb == "benchmark":
         from dynarep.experiments.benchmark import run
 
-        print(run(args.suite, args.preset, args.out, methods=args.methods, horizon=args.horizon))
+        rows = dict(_name_value(item, "--pretrained") for item in args.pretrained)
+        print(
+            run(
+                args.suite, args.preset, args.out, methods=args.methods, horizon=args.horizon, pretrained=rows
+            )
+        )
     return 0
+
+
+def _name_value(item: str, flag: str) -> tuple[str, str]:
+    name, sep, value = item.partition("=")
+    if not sep or not name or not value:
+        raise ValueError(f"{flag} {item!r}: expected NAME=PATH")
+    return name, value
 
 
 def _check_env(requested: str | None, recorded: dict, source: str) -> None:

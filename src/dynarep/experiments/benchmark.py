@@ -23,9 +23,10 @@ from dynarep.data.collect import CollectSpec, collect
 from dynarep.data.store import atomic_write_bytes, atomic_write_json
 from dynarep.envs import make_environment
 from dynarep.evaluate.probe import ProbeConfig, probe
-from dynarep.experiments.presets import Preset
+from dynarep.experiments.presets import PRETRAINED_BACKBONE, Preset
 from dynarep.experiments.report import write_report
 from dynarep.experiments.suites import Suite, get_preset, get_suite
+from dynarep.nets.factory import get_encoder
 from dynarep.objectives import get_objective
 from dynarep.train.finetune import FinetuneConfig, finetune
 from dynarep.train.pretrain import PretrainConfig, pretrain
@@ -35,9 +36,9 @@ PROBE_TASK_BASE = 2_000_000  # held-out episodes for the probes, goals apart fro
 BASELINES = ("scratch", "random", "state")
 
 
-def check_methods(methods: tuple[str, ...]) -> None:
+def check_methods(methods: tuple[str, ...], pretrained: dict[str, str]) -> None:
     for method in methods:
-        if method not in BASELINES:
+        if method not in BASELINES and method not in pretrained:
             get_objective(method)  # raises a one-line error naming the choices
 
 
@@ -48,12 +49,15 @@ def run(
     progress: bool = True,
     methods: tuple[str, ...] | None = None,
     horizon: int | None = None,
+    pretrained: dict[str, str] | None = None,
 ) -> str:
     """Run (or resume) the benchmark in ``out`` (default ``runs/SUITE-PRESET``) and return the
     printed table.
 
     ``methods`` replaces the preset's rows (objective names and the baselines scratch, random,
-    state); ``horizon`` the k of the objectives that have one (inverse_dynamics, fd_contrastive)."""
+    state); ``horizon`` the k of the objectives that have one (inverse_dynamics, fd_contrastive).
+    ``pretrained`` adds frozen rows from local backbone weights, e.g. ``{"imagenet": "r18.pth",
+    "r3m": "r3m.pt"}`` (the preset's ``PRETRAINED_BACKBONE``, not trained further)."""
     suite_name = suite if isinstance(suite, str) else None
     suite = get_suite(suite) if isinstance(suite, str) else suite
     preset_name = preset if isinstance(preset, str) else "custom"
@@ -62,7 +66,12 @@ def run(
         preset = replace(preset, methods=tuple(methods))
     if horizon is not None:
         preset = replace(preset, horizon=horizon)
-    check_methods(preset.methods)
+    pretrained = dict(pretrained or {})
+    if pretrained:
+        preset = replace(
+            preset, methods=(*preset.methods, *[m for m in pretrained if m not in preset.methods])
+        )
+    check_methods(preset.methods, pretrained)
     out = Path(out or f"runs/{suite_name or 'benchmark'}-{preset_name}")
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -91,8 +100,21 @@ def run(
 
     # 2. Encoders: one per pretraining objective, plus a frozen random one.
     encoders: dict[str, Path] = {}
+    for method, weights in pretrained.items():  # frozen as loaded: pretrain for 0 steps exports them
+        backbone_config, _ = get_encoder(PRETRAINED_BACKBONE)
+        encoders[method] = pretrain(
+            pretrain_store,
+            out / "encoders" / method,
+            "inverse_dynamics",
+            None,
+            PretrainConfig(steps=0, batch_size=preset.pretrain_batch),
+            encoder_config=backbone_config(
+                image_size=preset.image_size, weights=str(Path(weights).resolve())
+            ),
+            progress=progress,
+        )
     for method in preset.methods:
-        if method in BASELINES and method != "random":
+        if (method in BASELINES and method != "random") or method in pretrained:
             continue
         objective = "inverse_dynamics" if method == "random" else method
         config_class, _ = get_objective(objective)

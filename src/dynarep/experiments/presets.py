@@ -11,6 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+PRETRAINED_BACKBONE = "resnet18"
+"""The architecture of frozen baseline rows from local weights (``benchmark --pretrained
+imagenet=PATH r3m=PATH``): the paper's ImageNet and R3M baselines are ResNet-18s."""
+
 
 @dataclass(frozen=True)
 class Preset:

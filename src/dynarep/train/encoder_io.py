@@ -60,7 +60,7 @@ def read_encoder_config(path: str | Path) -> dict[str, Any]:
 def load_encoder(path: str | Path) -> nn.Module:
     """Load an encoder (see ``locate_encoder`` for the paths it accepts) in eval mode."""
     config = read_encoder_config(path)
-    encoder = build_encoder(encoder_config_from_dict(config["encoder"]))
+    encoder = build_encoder(encoder_config_from_dict(config["encoder"]), fresh=False)
     load_weights(locate_encoder(path)[0], encoder)
     return encoder.eval()
 

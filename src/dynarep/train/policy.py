@@ -38,7 +38,8 @@ class Policy(nn.Module):
             raise ValueError(f"unknown policy type {policy_type!r}; choose one of {POLICY_TYPES}")
         self.policy_type = policy_type
         self.state_columns = tuple(state_columns)
-        self.encoder = build_encoder(encoder_config) if policy_type != "state" and encoder_config else None
+        use_encoder = policy_type != "state" and encoder_config
+        self.encoder = build_encoder(encoder_config, fresh=False) if use_encoder else None
         in_dim = len(self.state_columns) if policy_type == "state" else self.encoder.config.embed_dim
         self.head = mlp(in_dim, action_dim, dropout=dropout)
 
