@@ -230,36 +230,23 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
 
     from dynarep.formats import exporter_names, get_exporter, get_importer, importer_names
 
-    import_verb = verbs.add_parser(
+    _format_verb(
+        verbs,
         "import",
-        help="bring outside data (a LeRobot dataset, ...) into a new episode store",
-        description="Convert a dataset in another format into a new episode store (streaming; "
-        "nothing is left under --out if it fails).",
+        "bring outside data (a LeRobot dataset, videos, numpy) into a new episode store",
+        "Convert data in another format into a new episode store (streaming; nothing is left "
+        "under --out if it fails).",
+        {name: (get_importer(name)[0], get_importer(name)[1].source_help) for name in importer_names()},
+        ("source", "new store folder to write"),
     )
-    formats = import_verb.add_subparsers(dest="format", required=True, metavar="FORMAT")
-    for name in importer_names():
-        config_class, importer = get_importer(name)
-        sub = formats.add_parser(
-            name, help=importer.source_help, description=f"Import {importer.source_help}."
-        )
-        sub.add_argument("source", help=importer.source_help)
-        sub.add_argument("--out", required=True, help="new store folder to write")
-        add_dataclass_arguments(sub, config_class, "options")
-
-    export_verb = verbs.add_parser(
+    _format_verb(
+        verbs,
         "export",
-        help="write an episode store in another format (LeRobot v3, ...)",
-        description="Convert an episode store into another format (nothing is left under --out if it fails).",
+        "write an episode store in another format (LeRobot v3, ...)",
+        "Convert an episode store into another format (nothing is left under --out if it fails).",
+        {name: (get_exporter(name)[0], f"as a {name} dataset") for name in exporter_names()},
+        ("store", "new folder to write"),
     )
-    formats = export_verb.add_subparsers(dest="format", required=True, metavar="FORMAT")
-    for name in exporter_names():
-        config_class, _ = get_exporter(name)
-        sub = formats.add_parser(
-            name, help=f"as a {name} dataset", description=f"Export a store as a {name} dataset."
-        )
-        sub.add_argument("store", help="episode store to export")
-        sub.add_argument("--out", required=True, help="new folder to write")
-        add_dataclass_arguments(sub, config_class, "options")
 
     export_encoder = verbs.add_parser(
         "export-encoder",
@@ -280,6 +267,25 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     add_dataclass_arguments(theory, TheoryConfig, "experiment")
     theory.add_argument("--json", default=None, help="also write all measurements to this JSON file")
     return parser
+
+
+def _format_verb(
+    verbs: argparse._SubParsersAction,
+    verb: str,
+    summary: str,
+    description: str,
+    formats: dict[str, tuple[type, str]],
+    positional: tuple[str, str],
+) -> None:
+    """``dynarep import FORMAT`` / ``dynarep export FORMAT``: one sub-command per registered format,
+    with that format's config fields as flags."""
+    parser = verbs.add_parser(verb, help=summary, description=description)
+    sub = parser.add_subparsers(dest="format", required=True, metavar="FORMAT")
+    for name, (config_class, what) in formats.items():
+        command = sub.add_parser(name, help=what, description=f"{verb.capitalize()} {what}.")
+        command.add_argument(positional[0], help=what if verb == "import" else "episode store to export")
+        command.add_argument("--out", required=True, help=positional[1])
+        add_dataclass_arguments(command, config_class, "options")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
+from dynarep.data.store_writer import check_new_store
 from dynarep.registry import Registry
 
 
@@ -24,6 +25,13 @@ class Importer:
 
     def run(self, source: Path, out: Path, progress: bool = True) -> Path:
         raise NotImplementedError
+
+    def check_options(self, out: Path) -> None:
+        """Before any work: a sensible ``image_size`` (when the format has one) and a new ``out``."""
+        size = getattr(self.config, "image_size", None)
+        if size is not None and size < 8:
+            raise ValueError(f"--image-size {size}: must be at least 8")
+        check_new_store(out)
 
 
 class Exporter:

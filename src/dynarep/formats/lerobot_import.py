@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from dynarep.data.resize import resize_frames
 from dynarep.data.store import StoreError
-from dynarep.data.store_writer import StoreWriter, check_new_store
+from dynarep.data.store_writer import StoreWriter
 from dynarep.formats.base import Importer, register_importer
 from dynarep.formats.lerobot_layout import CAMERA_TYPES, read_info, read_parquet, read_tasks
 from dynarep.formats.video_io import decode_video
@@ -48,9 +48,7 @@ class LeRobotImporter(Importer):
 
     def run(self, source: Path, out: Path, progress: bool = True) -> Path:
         config: LeRobotImportConfig = self.config
-        if config.image_size < 8:
-            raise ValueError(f"--image-size {config.image_size}: must be at least 8")
-        check_new_store(out)
+        self.check_options(out)
         info = read_info(source)
         features: dict[str, Any] = info["features"]
         cameras = select_cameras(source, features, config.camera)

@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from dynarep.data.resize import resize_frames
 from dynarep.data.store import IMAGE_KEY, StoreError
-from dynarep.data.store_writer import StoreWriter, check_new_store
+from dynarep.data.store_writer import StoreWriter
 from dynarep.formats.base import Importer, register_importer
 
 
@@ -147,5 +147,5 @@ class NumpyImporter(Importer):
 
     def run(self, source: Path, out: Path, progress: bool = True) -> Path:
         config: NumpyImportConfig = self.config
-        check_new_store(out)
+        self.check_options(out)
         return write_store(out, _NpzEpisodes(source), config.fps, config.image_size, source.name, progress)

@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from dynarep.data.resize import resize_frames
 from dynarep.data.store import StoreError
-from dynarep.data.store_writer import StoreWriter, check_new_store
+from dynarep.data.store_writer import StoreWriter
 from dynarep.formats.base import Importer, register_importer
 from dynarep.formats.video_io import count_video_frames, decode_video, read_image, video_fps
 
@@ -42,9 +42,7 @@ class VideoImporter(Importer):
 
     def run(self, source: Path, out: Path, progress: bool = True) -> Path:
         config: VideoImportConfig = self.config
-        if config.image_size < 8:
-            raise ValueError(f"--image-size {config.image_size}: must be at least 8")
-        check_new_store(out)
+        self.check_options(out)
         episodes = find_episodes(source)
         lengths = [count_video_frames(p) if p.is_file() else len(_images_in(p)) for p in episodes]
         for path, length in zip(episodes, lengths, strict=True):
