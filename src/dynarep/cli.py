@@ -18,6 +18,7 @@ from dynarep.data.store import atomic_write_json
 from dynarep.evaluate.offline import OfflineConfig
 from dynarep.evaluate.probe import ProbeConfig
 from dynarep.experiments.theory import TheoryConfig
+from dynarep.label.idm import LabellerConfig
 from dynarep.train.finetune import FinetuneConfig
 from dynarep.train.pretrain import PretrainConfig
 
@@ -216,6 +217,27 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     offline.add_argument("--json", default=None, help="also write the results to this JSON file")
     add_dataclass_arguments(offline, OfflineConfig, "evaluation")
 
+    label = verbs.add_parser(
+        "label",
+        help="pseudo-label a store with an inverse dynamics model trained on a labelled store",
+        description="Train a non-causal inverse dynamics model (frames t-past..t+future -> a_t) "
+        "on --labelled, report its error on held-out labelled episodes, and write --out: the "
+        "--unlabelled store with IDM actions, an action_source column and the labeller's "
+        "provenance (weights hash). Neither input is modified.",
+    )
+    label.add_argument("--labelled", required=True, help="store with actions to learn from")
+    label.add_argument("--unlabelled", required=True, help="store to label (action-free, or see --existing)")
+    label.add_argument("--out", required=True, help="new store to write")
+    label.add_argument(
+        "--existing",
+        default="error",
+        choices=("error", "keep", "relabel"),
+        help="when --unlabelled has actions: keep them (label only frames without), relabel every "
+        "frame (originals kept as action.original, labelling error against them reported), or "
+        "refuse (default)",
+    )
+    add_dataclass_arguments(label, LabellerConfig, "labeller")
+
     probe = verbs.add_parser(
         "probe",
         help="how well a frozen encoder encodes the true state (linear and MLP probes)",
@@ -361,6 +383,16 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(table(results))
         if args.json:
             atomic_write_json(Path(args.json), results)
+    elif args.verb == "label":
+        from dynarep.label.label import label
+
+        out = label(
+            args.labelled, args.unlabelled, args.out, build_dataclass(LabellerConfig, args), args.existing
+        )
+        labels = json.loads((out / "meta" / "info.json").read_text())["labels"]
+        summary = {k: v for k, v in labels.items() if k in ("validation", "error_vs_replaced_actions")}
+        print(f"{out}: labelled; labeller sha256 {labels['labeller']['sha256'][:12]}")
+        print(json.dumps(summary, indent=2))
     elif args.verb == "probe":
         from dynarep.data.store import EpisodeStore
         from dynarep.evaluate.probe import probe

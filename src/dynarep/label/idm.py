@@ -1,0 +1,78 @@
+"""A non-causal inverse dynamics model: the action at t from frames t - past ... t + future.
+
+VPT's labeller sees past *and* future frames, which makes the action far easier to infer than for
+a policy that only sees the past. Every frame of the window goes through one encoder φ (the conv +
+spatial-softmax encoder, optionally started from a pretrained ID encoder); the embeddings are
+concatenated and an MLP predicts the action. Windows are clamped at episode edges (the first frame
+repeats as its own past), so every frame of an episode gets a label.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from dynarep.data.store import EpisodeStore
+from dynarep.nets.mlp import mlp
+
+
+@dataclass
+class LabellerConfig:
+    """Settings of the inverse dynamics labeller."""
+
+    past: int = 1
+    """Frames before t the model sees."""
+    future: int = 1
+    """Frames after t the model sees (VPT: non-causal, both sides)."""
+    steps: int = 3000
+    """Training steps."""
+    batch_size: int = 128
+    """Windows per step."""
+    lr: float = 1e-3
+    """Base learning rate, scaled by batch_size/256."""
+    weight_decay: float = 1e-4
+    """AdamW weight decay."""
+    validation: float = 0.1
+    """Share of the labelled episodes held out to measure labelling error."""
+    encoder: str | None = None
+    """Start φ from this pretrained encoder (a run or exported folder); default: random init."""
+    seed: int = 0
+    """Seed of initialisation, split and sampling."""
+
+    @property
+    def offsets(self) -> tuple[int, ...]:
+        return tuple(range(-self.past, self.future + 1))
+
+
+class InverseDynamicsLabeller(nn.Module):
+    """(B, W, S, S, 3) uint8 windows -> (B, action_dim) actions in [-1, 1]."""
+
+    def __init__(self, encoder: nn.Module, window: int, action_dim: int) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.window = window
+        self.head = mlp(window * encoder.config.embed_dim, action_dim)
+
+    def forward(self, windows: Tensor) -> Tensor:
+        b, w = windows.shape[:2]
+        z = self.encoder(windows.flatten(0, 1)).view(b, w * self.encoder.config.embed_dim)
+        return self.head(z)
+
+
+def window_rows(store: EpisodeStore, rows: np.ndarray, offsets: tuple[int, ...]) -> np.ndarray:
+    """(len(rows), W) frame rows of each window, clamped to the frame's own episode."""
+    episode = store.episode_index[rows]
+    first = store.frame_starts[episode]
+    last = first + store.lengths[episode]
+    return np.clip(rows[:, None] + np.asarray(offsets)[None, :], first[:, None], last[:, None])
+
+
+def gather(store: EpisodeStore, rows: np.ndarray, offsets: tuple[int, ...]) -> Tensor:
+    """uint8 windows (len(rows), W, S, S, C) around ``rows``."""
+    indices = window_rows(store, rows, offsets)
+    return torch.from_numpy(np.asarray(store.images[indices.reshape(-1)])).view(
+        *indices.shape, *store.images.shape[1:]
+    )
