@@ -100,7 +100,7 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     pretrain.add_argument(
         "--backbone",
         default=None,
-        help=f"encoder architecture: one of {', '.join(n for n in encoder_names() if n != 'multicamera')} "
+        help=f"encoder architecture: one of {', '.join(encoder_names())} "
         "(default: the conv + spatial-softmax encoder sized for the store's frames); "
         "pass --backbone NAME --help for its options",
     )

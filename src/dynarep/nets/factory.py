@@ -20,7 +20,6 @@ from dynarep.registry import Registry
 ENCODERS: Registry[type[nn.Module]] = Registry("encoder")
 ENCODERS.register("conv", EncoderConfig)(ConvEncoder)
 ENCODERS.register("resnet18", ResNetConfig)(ResNetEncoder)
-ENCODERS.register("multicamera", MultiCameraConfig)(MultiCameraEncoder)
 register_encoder = ENCODERS.register
 get_encoder = ENCODERS.get
 encoder_names = ENCODERS.names
@@ -29,6 +28,8 @@ encoder_names = ENCODERS.names
 def build_encoder(config: Any, fresh: bool = True) -> nn.Module:
     """The encoder for ``config``; a fresh one starts from ``config.weights`` when it names a
     file (a checkpoint being loaded does not: its own weights follow)."""
+    if isinstance(config, MultiCameraConfig):  # a wrapper around conv encoders, not a backbone choice
+        return MultiCameraEncoder(config)
     _, encoder_class = ENCODERS.get(ENCODERS.name_of_config(config))
     encoder = encoder_class(config)
     weights = getattr(config, "weights", None)
