@@ -102,3 +102,35 @@ def test_stores_from_other_environments_or_sizes_are_refused(tiny_store, tmp_pat
     with pytest.raises(ValueError, match=r"holds 32 px frames, --unlabelled .* 48 px"):
         label(tiny_store, big.root, tmp_path / "o", FAST, existing="relabel", progress=False)
     assert not (tmp_path / "o").exists()
+
+
+def test_merge_labelled_and_pseudo_labelled_stores(tiny_store, tiny_finetune_store, tmp_path, capsys):
+    labelled = label(
+        tiny_store, tiny_finetune_store, tmp_path / "idm", FAST, existing="relabel", progress=False
+    )
+    assert main(["merge", str(tiny_store), str(labelled), "--out", str(tmp_path / "union")]) == 0
+    union, first, second = (EpisodeStore(p) for p in (tmp_path / "union", tiny_store, labelled))
+    assert union.num_episodes == first.num_episodes + second.num_episodes
+    assert np.array_equal(union.images, np.concatenate([first.images, second.images]))
+    assert np.array_equal(union.actions, np.concatenate([first.actions, second.actions]))
+    assert np.array_equal(union.contexts, np.concatenate([first.contexts, second.contexts]))
+    sources = pq.read_table(tmp_path / "union" / "data" / "frames.parquet")["action_source"].to_pylist()
+    assert sources == ["expert"] * len(first.images) + ["idm"] * len(second.images)
+    assert union.info["env"] == first.info["env"] and len(union.info["sources"]) == 2
+
+
+def test_merge_refuses_stores_that_disagree(tiny_store, tmp_path):
+    from dynarep.data.collect import CollectSpec, collect
+    from dynarep.data.merge import merge
+    from dynarep.envs.pointmass import PointMassConfig
+
+    big = collect(
+        tmp_path / "big",
+        PointMassConfig(image_size=48, episode_steps=10),
+        CollectSpec(episodes=1),
+        1,
+        progress=False,
+    )
+    with pytest.raises(ValueError, match=r"at 48 px, but .* at 32 px"):
+        merge([tiny_store, big.root], tmp_path / "union", progress=False)
+    assert not (tmp_path / "union").exists()

@@ -238,6 +238,15 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     )
     add_dataclass_arguments(label, LabellerConfig, "labeller")
 
+    merge = verbs.add_parser(
+        "merge",
+        help="several stores as one (e.g. labelled + IDM-labelled, for pretraining on the union)",
+        description="Write a new store holding every episode of the given stores, in order; "
+        "frames must agree (cameras, size, action width); each frame's action_source is kept.",
+    )
+    merge.add_argument("stores", nargs="+", help="stores to merge")
+    merge.add_argument("--out", required=True, help="new store to write")
+
     probe = verbs.add_parser(
         "probe",
         help="how well a frozen encoder encodes the true state (linear and MLP probes)",
@@ -393,6 +402,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         summary = {k: v for k, v in labels.items() if k in ("validation", "error_vs_replaced_actions")}
         print(f"{out}: labelled; labeller sha256 {labels['labeller']['sha256'][:12]}")
         print(json.dumps(summary, indent=2))
+    elif args.verb == "merge":
+        from dynarep.data.merge import merge
+        from dynarep.data.store import EpisodeStore
+
+        store = EpisodeStore(merge(args.stores, args.out))
+        print(f"{store.root}: {store.num_episodes} episodes, {len(store.images)} frames")
     elif args.verb == "probe":
         from dynarep.data.store import EpisodeStore
         from dynarep.evaluate.probe import probe

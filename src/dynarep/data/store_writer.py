@@ -64,12 +64,14 @@ class StoreWriter:
         fps: float,
         context: np.ndarray | None = None,
         start_seed: int = -1,
+        action_source: np.ndarray | None = None,
     ) -> int:
         """Record the low-dimensional columns of the next episode (its frames go to ``images``).
 
         ``actions`` has one row per frame (LeRobot's convention); the last frame's action is kept
         but marked ``has_action = False``, as in a collected store, so that a window never pairs
-        it with a frame beyond the episode. Returns the row of the episode's first frame."""
+        it with a frame beyond the episode. ``action_source`` (per frame: expert, idm) is kept
+        when given. Returns the row of the episode's first frame."""
         n = len(states)
         if n < 1:
             raise StoreError(f"{self.out}: an episode has no frames")
@@ -88,6 +90,10 @@ class StoreWriter:
                 "next.success": np.asarray(successes, bool),
             }
         )
+        if action_source is not None:
+            table = table.append_column(
+                "action_source", pa.array(np.asarray(action_source).tolist(), pa.string())
+            )
         start = self.frames_written
         self.frame_tables.append(table)
         self.episode_rows.append(
