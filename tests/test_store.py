@@ -83,8 +83,9 @@ def test_nan_actions_are_rejected(tmp_path, tiny_store):
 
 
 def test_zero_episodes_is_a_clear_error(tmp_path):
-    with pytest.raises(StoreError, match="at least 1"):
+    with pytest.raises(ValueError, match="--episodes 0: must be at least 1"):  # refused as the spec is built
         collect(tmp_path / "empty", TINY_ENV, CollectSpec(episodes=0), workers=1, progress=False)
+    assert not (tmp_path / "empty").exists()
 
 
 def test_missing_column_is_named(tmp_path, tiny_store):

@@ -14,13 +14,14 @@ import multiprocessing
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
+from dynarep.config_checks import AT_LEAST_0, AT_LEAST_1, Checked
 from dynarep.data.store import (
     IMAGE_KEY,
     SCHEMA_VERSION,
@@ -36,22 +37,22 @@ from dynarep.envs import Environment, env_config_to_dict, make_environment
 
 
 @dataclass(frozen=True)
-class CollectSpec:
+class CollectSpec(Checked):
     """Which episodes a store holds; two runs with equal specs produce identical stores."""
 
-    episodes: int
+    episodes: Annotated[int, AT_LEAST_1]
     """Number of episodes."""
     first_task: int = 0
     """Task id (hidden goal seed) of episode 0."""
-    episodes_per_task: int = 1
+    episodes_per_task: Annotated[int, AT_LEAST_1] = 1
     """Episodes sharing one hidden context: 1 for pretraining corpora, K for a finetuning set."""
     seed: int = 0
     """Seed of the start positions."""
-    expert_noise: float = 0.0
+    expert_noise: Annotated[float, AT_LEAST_0] = 0.0
     """Std of Gaussian noise added to the expert's action (protocol sigma)."""
     success_only: bool = False
     """Keep only episodes in which the expert succeeds, re-running a failed one from new starts."""
-    max_retries: int = 10
+    max_retries: Annotated[int, AT_LEAST_0] = 10
     """With --success-only: new starts tried per episode before collection stops with an error."""
 
     def task_of(self, episode: int) -> int:

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
+from dynarep.config_checks import AT_LEAST_1, Checked
 from dynarep.data.store import EpisodeStore, StoreError
 from dynarep.train.encoder_io import encoder_cameras, load_encoder
 from dynarep.train.finetune import FinetuneConfig, fit
@@ -29,20 +30,20 @@ STATE = "state"
 
 
 @dataclass
-class OfflineConfig:
+class OfflineConfig(Checked):
     """Settings of offline evaluation."""
 
-    demos: int = 5
+    demos: Annotated[int, AT_LEAST_1] = 5
     """Training episodes of the task; the task's other episodes are held out."""
     task: int | None = None
     """task_index to evaluate on (default: the task with the most episodes)."""
-    seeds: int = 3
+    seeds: Annotated[int, AT_LEAST_1] = 3
     """Repeats, each with other training episodes and head initialisation."""
-    max_heldout: int = 50
+    max_heldout: Annotated[int, AT_LEAST_1] = 50
     """At most this many held-out episodes per seed."""
-    steps: int = 2000
+    steps: Annotated[int, AT_LEAST_1] = 2000
     """Head-training steps (as finetune)."""
-    batch_size: int = 256
+    batch_size: Annotated[int, AT_LEAST_1] = 256
     """Frames per step."""
 
 

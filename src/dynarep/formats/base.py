@@ -27,10 +27,7 @@ class Importer:
         raise NotImplementedError
 
     def check_options(self, out: Path) -> None:
-        """Before any work: a sensible ``image_size`` (when the format has one) and a new ``out``."""
-        size = getattr(self.config, "image_size", None)
-        if size is not None and size < 8:
-            raise ValueError(f"--image-size {size}: must be at least 8")
+        """Before any work: ``out`` must be new (the config checked its own ranges when built)."""
         check_new_store(out)
 
 

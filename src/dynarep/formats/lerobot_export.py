@@ -13,13 +13,14 @@ import io
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
+from dynarep.config_checks import AT_LEAST_1, Checked, Range
 from dynarep.data.store import EpisodeStore, atomic_write_json
 from dynarep.data.store_writer import check_new_store
 from dynarep.formats.base import Exporter, register_exporter
@@ -40,16 +41,16 @@ CODECS = ("libsvtav1", "h264")
 
 
 @dataclass(frozen=True)
-class LeRobotExportConfig:
+class LeRobotExportConfig(Checked):
     """Options of ``dynarep export lerobot``."""
 
     images: str = "png"
     """png: lossless PNG bytes in the data parquet; video: MP4 files (lossy, much smaller)."""
     vcodec: str = "libsvtav1"
     """Video codec with --images video: libsvtav1 (LeRobot's default, AV1) or h264."""
-    crf: int = 30
+    crf: Annotated[int, Range(0, 63)] = 30
     """Constant rate factor of the video encoder (lower: better quality, larger files)."""
-    gop: int = 2
+    gop: Annotated[int, AT_LEAST_1] = 2
     """Keyframe interval of the video (LeRobot's default 2 keeps random access cheap)."""
     robot_type: str | None = None
     """Free-text robot type recorded in meta/info.json."""

@@ -14,12 +14,13 @@ import io
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import pyarrow as pa
 from tqdm import tqdm
 
+from dynarep.config_checks import AT_LEAST_1, IMAGE_SIZE, Checked
 from dynarep.data.resize import resize_frames
 from dynarep.data.store import StoreError
 from dynarep.data.store_writer import StoreWriter
@@ -31,14 +32,14 @@ RESIZE_BATCH = 64
 
 
 @dataclass(frozen=True)
-class LeRobotImportConfig:
+class LeRobotImportConfig(Checked):
     """Options of ``dynarep import lerobot``."""
 
     camera: tuple[str, ...] = ()
     """Cameras to import (feature names, with or without the observation.images. prefix); default all."""
-    image_size: int = 64
+    image_size: Annotated[int, IMAGE_SIZE] = 64
     """Side of the square frames in the store (bilinear resize with anti-aliasing)."""
-    max_episodes: int | None = None
+    max_episodes: Annotated[int | None, AT_LEAST_1] = None
     """Import only the first N episodes (default: all)."""
 
 

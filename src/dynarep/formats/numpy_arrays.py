@@ -20,11 +20,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 from tqdm import tqdm
 
+from dynarep.config_checks import IMAGE_SIZE, POSITIVE, Checked
 from dynarep.data.resize import resize_frames
 from dynarep.data.store import IMAGE_KEY, StoreError
 from dynarep.data.store_writer import StoreWriter
@@ -132,12 +133,12 @@ class _NpzEpisodes(Sequence):
 
 
 @dataclass(frozen=True)
-class NumpyImportConfig:
+class NumpyImportConfig(Checked):
     """Options of ``dynarep import numpy``."""
 
-    image_size: int = 64
+    image_size: Annotated[int, IMAGE_SIZE] = 64
     """Side of the square frames in the store (bilinear resize with anti-aliasing)."""
-    fps: float = 10.0
+    fps: Annotated[float, POSITIVE] = 10.0
     """Frames per second of the recordings."""
 
 

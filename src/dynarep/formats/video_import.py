@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
 from tqdm import tqdm
 
+from dynarep.config_checks import IMAGE_SIZE, POSITIVE, Checked
 from dynarep.data.resize import resize_frames
 from dynarep.data.store import StoreError
 from dynarep.data.store_writer import StoreWriter
@@ -27,12 +29,12 @@ BATCH = 64
 
 
 @dataclass(frozen=True)
-class VideoImportConfig:
+class VideoImportConfig(Checked):
     """Options of ``dynarep import video``."""
 
-    image_size: int = 64
+    image_size: Annotated[int, IMAGE_SIZE] = 64
     """Side of the square frames in the store (bilinear resize with anti-aliasing)."""
-    fps: float | None = None
+    fps: Annotated[float | None, POSITIVE] = None
     """Frames per second recorded in the store (default: the first video's own; 10 for image folders)."""
 
 

@@ -10,32 +10,34 @@ repeats as its own past), so every frame of an episode gets a label.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
+from dynarep.config_checks import AT_LEAST_0, AT_LEAST_1, FRACTION, POSITIVE, Checked
 from dynarep.data.store import EpisodeStore
 from dynarep.nets.mlp import mlp
 
 
 @dataclass
-class LabellerConfig:
+class LabellerConfig(Checked):
     """Settings of the inverse dynamics labeller."""
 
-    past: int = 1
+    past: Annotated[int, AT_LEAST_0] = 1
     """Frames before t the model sees."""
-    future: int = 1
+    future: Annotated[int, AT_LEAST_0] = 1
     """Frames after t the model sees (VPT: non-causal, both sides)."""
-    steps: int = 3000
+    steps: Annotated[int, AT_LEAST_1] = 3000
     """Training steps."""
-    batch_size: int = 128
+    batch_size: Annotated[int, AT_LEAST_1] = 128
     """Windows per step."""
-    lr: float = 1e-3
+    lr: Annotated[float, POSITIVE] = 1e-3
     """Base learning rate, scaled by batch_size/256."""
-    weight_decay: float = 1e-4
+    weight_decay: Annotated[float, AT_LEAST_0] = 1e-4
     """AdamW weight decay."""
-    validation: float = 0.1
+    validation: Annotated[float, FRACTION] = 0.1
     """Share of the labelled episodes held out to measure labelling error."""
     encoder: str | None = None
     """Start φ from this pretrained encoder (a run or exported folder); default: random init."""

@@ -12,11 +12,13 @@ import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
+from dynarep.config_checks import AT_LEAST_0, AT_LEAST_1, FRACTION, POSITIVE, Checked
 from dynarep.data.augment import random_shift
 from dynarep.data.store import EpisodeStore, StoreError, atomic_write_json
 from dynarep.envs import make_environment
@@ -28,22 +30,22 @@ from dynarep.train.schedule import cosine_lr, make_optimizer, resolve_device, se
 
 
 @dataclass
-class FinetuneConfig:
+class FinetuneConfig(Checked):
     """Settings of few-shot behaviour cloning."""
 
-    demos: int = 2
+    demos: Annotated[int, AT_LEAST_1] = 2
     """Use the first N episodes of the finetuning store."""
-    steps: int = 2000
+    steps: Annotated[int, AT_LEAST_0] = 2000
     """Optimiser steps (the paper: 10k)."""
-    batch_size: int = 256
+    batch_size: Annotated[int, AT_LEAST_1] = 256
     """Frames per step."""
-    lr: float = 1e-3
+    lr: Annotated[float, POSITIVE] = 1e-3
     """Base learning rate, scaled by batch_size/256."""
-    weight_decay: float = 1e-4
+    weight_decay: Annotated[float, AT_LEAST_0] = 1e-4
     """AdamW weight decay."""
-    dropout: float = 0.1
+    dropout: Annotated[float, FRACTION] = 0.1
     """Dropout of the head."""
-    shift: int = 2
+    shift: Annotated[int, AT_LEAST_0] = 2
     """Random-shift pixels (scratch policies only; frozen embeddings get none)."""
     seed: int = 0
     """Seed of initialisation and sampling."""

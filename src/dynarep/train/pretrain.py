@@ -12,13 +12,14 @@ import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import torch
 from safetensors.torch import load_file
 from tqdm import tqdm
 
+from dynarep.config_checks import AT_LEAST_0, AT_LEAST_1, POSITIVE, Checked
 from dynarep.data.store import EpisodeStore, atomic_write_json
 from dynarep.data.windows import WindowSampler
 from dynarep.nets.encoder import EncoderConfig, default_encoder_config
@@ -35,24 +36,24 @@ class TrainingDiverged(RuntimeError):
 
 
 @dataclass
-class PretrainConfig:
+class PretrainConfig(Checked):
     """Optimisation settings of a pretraining run."""
 
-    steps: int = 2000
+    steps: Annotated[int, AT_LEAST_0] = 2000
     """Optimiser steps (the paper: 100k on a GPU); 0 exports the randomly initialised encoder."""
-    batch_size: int = 128
+    batch_size: Annotated[int, AT_LEAST_1] = 128
     """Windows per step."""
-    lr: float = 1e-3
+    lr: Annotated[float, POSITIVE] = 1e-3
     """Base learning rate, scaled by batch_size/256 (protocol §3.4)."""
-    weight_decay: float = 1e-4
+    weight_decay: Annotated[float, AT_LEAST_0] = 1e-4
     """AdamW weight decay."""
     seed: int = 0
     """Seed of initialisation and sampling."""
-    max_episodes: int | None = None
+    max_episodes: Annotated[int | None, AT_LEAST_1] = None
     """Use only the first N episodes of the store (None: all)."""
-    checkpoint_every: int = 500
+    checkpoint_every: Annotated[int, AT_LEAST_1] = 500
     """Steps between resumable checkpoints."""
-    log_every: int = 50
+    log_every: Annotated[int, AT_LEAST_1] = 50
     """Steps between JSONL log lines."""
     cameras: tuple[str, ...] = ()
     """Store cameras to train on (default: the first); several are encoded and concatenated."""
