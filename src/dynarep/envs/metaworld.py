@@ -17,11 +17,12 @@ import difflib
 import functools
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import gymnasium as gym
 import numpy as np
 
+from dynarep.config_checks import AT_LEAST_0, AT_LEAST_1, IMAGE_SIZE, check_ranges
 from dynarep.data.store import Episode
 from dynarep.envs.base import Environment, env_config_from_dict, env_config_to_dict, register_environment
 from dynarep.envs.metaworld_tasks import ALL_TASKS
@@ -66,18 +67,19 @@ class MetaworldConfig:
     """Metaworld 3 task names; each task id draws one of them, then its object and goal positions."""
     hide_goal: bool = True
     """Make the goal sites invisible (the goal is then the hidden context)."""
-    image_size: int = 64
+    image_size: Annotated[int, IMAGE_SIZE] = 64
     """Side of the square RGB observation in pixels."""
-    supersample: int = 1
+    supersample: Annotated[int, AT_LEAST_1] = 1
     """Render at this multiple of image_size and box-average down (anti-aliasing; 2 costs ~30%)."""
     camera: str = "corner2"
     """Metaworld camera to render from (turned upright)."""
-    max_steps: int = 250
+    max_steps: Annotated[int, AT_LEAST_1] = 250
     """Control steps before an episode is cut (episodes also stop on success)."""
-    hand_jitter: float = 0.05
+    hand_jitter: Annotated[float, AT_LEAST_0] = 0.05
     """Half-width in metres of the uniform jitter of the hand's start, per episode seed."""
 
     def __post_init__(self) -> None:
+        check_ranges(self)
         if not self.tasks:
             raise ValueError("tasks: name at least one Metaworld task")
         for task in self.tasks:

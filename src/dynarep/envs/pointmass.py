@@ -10,11 +10,12 @@ copies with one model and one renderer, which is what collection and evaluation 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import gymnasium as gym
 import numpy as np
 
+from dynarep.config_checks import AT_LEAST_1, POSITIVE, check_ranges
 from dynarep.data.store import Episode
 from dynarep.envs.base import Environment, register_environment
 from dynarep.envs.experts import pointmass_expert
@@ -58,14 +59,15 @@ class PointMassConfig:
 
     image_size: int = 32
     """Side of the square RGB observation in pixels (32, 48, 64 or 84)."""
-    supersample: int = 2
+    supersample: Annotated[int, AT_LEAST_1] = 2
     """Render at this multiple of image_size and box-average down (anti-aliasing)."""
-    ball_radius: float = 0.01
+    ball_radius: Annotated[float, POSITIVE] = 0.01
     """Drawn radius of the mass in metres (physics ignores it: contacts are off)."""
-    episode_steps: int = EPISODE_STEPS
+    episode_steps: Annotated[int, AT_LEAST_1] = EPISODE_STEPS
     """Control steps per episode."""
 
     def __post_init__(self) -> None:
+        check_ranges(self)
         if self.image_size not in SUPPORTED_IMAGE_SIZES:
             raise ValueError(
                 f"image_size {self.image_size} is not supported; use one of {SUPPORTED_IMAGE_SIZES}"

@@ -8,21 +8,23 @@ point mass that average barely depends on position, which is why BC learns a wea
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 from torch import Tensor
 
+from dynarep.config_checks import AT_LEAST_0, FRACTION, Checked
 from dynarep.nets.encoder import ConvEncoder
 from dynarep.nets.mlp import mlp
 from dynarep.objectives.base import Batch, Objective, Window, mse, register_objective
 
 
 @dataclass
-class BehaviorCloningConfig:
+class BehaviorCloningConfig(Checked):
     """Options of the multitask behaviour-cloning objective."""
 
-    shift: int = 0
+    shift: Annotated[int, AT_LEAST_0] = 0
     """Random-shift pixels per frame."""
-    dropout: float = 0.1
+    dropout: Annotated[float, FRACTION] = 0.1
     """Dropout of the policy head."""
 
 

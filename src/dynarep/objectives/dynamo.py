@@ -16,39 +16,40 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 import torch
 from torch import Tensor, nn
 
+from dynarep.config_checks import AT_LEAST_0, AT_LEAST_1, POSITIVE, Checked, Range
 from dynarep.nets.encoder import ConvEncoder
 from dynarep.nets.transformer import CausalTransformer
 from dynarep.objectives.base import Batch, Objective, Window, register_objective
 
 
 @dataclass
-class DynaMoConfig:
+class DynaMoConfig(Checked):
     """Options of DynaMo latent dynamics pretraining."""
 
     revision: ClassVar[int] = 2  # 2: variance hinge on by default (see train/pretrain.py)
 
-    window: int = 5
+    window: Annotated[int, Range(2)] = 5
     """Frames per training window (DynaMo's default is 5)."""
-    latent_action_dim: int = 4
+    latent_action_dim: Annotated[int, AT_LEAST_1] = 4
     """Dimension of the latent action: roughly the underlying state dimension."""
-    width: int = 64
+    width: Annotated[int, AT_LEAST_1] = 64
     """Width of both causal transformers."""
-    layers: int = 2
+    layers: Annotated[int, AT_LEAST_1] = 2
     """Layers of each transformer."""
-    heads: int = 4
+    heads: Annotated[int, AT_LEAST_1] = 4
     """Attention heads."""
-    covariance_weight: float = 0.04
+    covariance_weight: Annotated[float, AT_LEAST_0] = 0.04
     """Weight of the off-diagonal covariance penalty on the embeddings."""
-    variance_weight: float = 1.0
+    variance_weight: Annotated[float, AT_LEAST_0] = 1.0
     """Weight of the variance hinge that keeps every embedding dimension spread (0: DynaMo as published)."""
-    variance_target: float = 0.5
+    variance_target: Annotated[float, POSITIVE] = 0.5
     """Per-dimension standard deviation, over the batch, below which the hinge is active."""
-    ema: float | None = None
+    ema: Annotated[float | None, Range(0, 1, open_high=True)] = None
     """EMA rate of a target encoder; None uses the stop-gradient embedding itself (SimSiam)."""
 
 

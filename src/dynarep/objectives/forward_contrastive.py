@@ -7,24 +7,26 @@ next frames of the batch (InfoNCE, one direction). With k > 1 the k actions are 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 import torch
 from torch import Tensor
 
+from dynarep.config_checks import AT_LEAST_0, AT_LEAST_1, POSITIVE, Checked
 from dynarep.nets.encoder import ConvEncoder
 from dynarep.nets.mlp import action_encoder, projector
 from dynarep.objectives.base import Batch, Objective, Window, info_nce, register_objective
 
 
 @dataclass
-class ForwardContrastiveConfig:
+class ForwardContrastiveConfig(Checked):
     """Options of contrastive forward dynamics."""
 
-    horizon: int = 1
+    horizon: Annotated[int, AT_LEAST_1] = 1
     """Contrast (o_t, a_t..a_{t+horizon-1}) against o_{t+horizon}."""
-    temperature: float = 1.0
+    temperature: Annotated[float, POSITIVE] = 1.0
     """InfoNCE temperature (the published value is 1.0)."""
-    shift: int = 0
+    shift: Annotated[int, AT_LEAST_0] = 0
     """Random-shift pixels per frame."""
 
 

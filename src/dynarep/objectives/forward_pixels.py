@@ -14,11 +14,12 @@ bring the MLP probe's position error from 184 mm (chance) to 63 mm.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 import torch
 from torch import Tensor
 
+from dynarep.config_checks import AT_LEAST_0, AT_LEAST_1, Checked
 from dynarep.nets.decoder import PixelDecoder
 from dynarep.nets.encoder import ConvEncoder
 from dynarep.nets.mlp import action_encoder
@@ -26,14 +27,14 @@ from dynarep.objectives.base import Batch, Objective, Window, mse, register_obje
 
 
 @dataclass
-class ForwardPixelsConfig:
+class ForwardPixelsConfig(Checked):
     """Options of pixel-reconstruction forward dynamics."""
 
     revision: ClassVar[int] = 2  # 2: target_blur 2 by default (see train/pretrain.py)
 
-    decoder_channels: int = 32
+    decoder_channels: Annotated[int, AT_LEAST_1] = 32
     """Channels of the transposed-conv decoder."""
-    target_blur: float = 2.0
+    target_blur: Annotated[float, AT_LEAST_0] = 2.0
     """Gaussian sigma, in pixels, spreading the target frame (0: the published pixel loss)."""
 
 

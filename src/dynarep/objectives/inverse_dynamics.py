@@ -8,28 +8,30 @@ keeps exactly the state a new task's policy will need.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 import torch
 from torch import Tensor
 
+from dynarep.config_checks import AT_LEAST_0, AT_LEAST_1, FRACTION, Checked
 from dynarep.nets.encoder import ConvEncoder
 from dynarep.nets.mlp import mlp
 from dynarep.objectives.base import Batch, Objective, Window, mse, register_objective
 
 
 @dataclass
-class InverseDynamicsConfig:
+class InverseDynamicsConfig(Checked):
     """Options of the inverse-dynamics objective."""
 
-    horizon: int = 1
+    horizon: Annotated[int, AT_LEAST_1] = 1
     """Predict a_t from (o_t, o_{t+horizon}); the published default is 1."""
     stop_grad_next: bool = False
     """Block gradients through φ(o_{t+horizon})."""
     shared_encoder: bool = True
     """Encode o_{t+horizon} with the same φ (published); False trains a second encoder for it."""
-    shift: int = 0
+    shift: Annotated[int, AT_LEAST_0] = 0
     """Random-shift pixels per frame (the mass moves < 1 px a step at 32 px: 0 by default)."""
-    dropout: float = 0.1
+    dropout: Annotated[float, FRACTION] = 0.1
     """Dropout of the action head."""
 
 

@@ -7,10 +7,12 @@ Two independent random-shift crops of the same frame must identify each other am
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 import torch
 from torch import Tensor
 
+from dynarep.config_checks import AT_LEAST_0, POSITIVE, Checked
 from dynarep.data.augment import random_shift
 from dynarep.nets.encoder import ConvEncoder
 from dynarep.nets.mlp import projector
@@ -18,12 +20,12 @@ from dynarep.objectives.base import Batch, Objective, Window, info_nce, register
 
 
 @dataclass
-class SimCLRConfig:
+class SimCLRConfig(Checked):
     """Options of static contrastive learning."""
 
-    shift: int = 3
+    shift: Annotated[int, AT_LEAST_0] = 3
     """Random-shift pixels of each view (about 10% of a 32 px frame); 0 makes the task trivial."""
-    temperature: float = 1.0
+    temperature: Annotated[float, POSITIVE] = 1.0
     """InfoNCE temperature."""
 
 
