@@ -22,6 +22,7 @@ import torch
 
 from dynarep.data.collect import CollectSpec, collect
 from dynarep.data.store import EpisodeStore
+from dynarep.envs import env_config_from_dict
 from dynarep.evaluate.offline import STATE, OfflineConfig, evaluate_offline
 
 
@@ -58,8 +59,9 @@ def main() -> None:
         spec = {k: v for k, v in info["collection"].items() if k in spec_fields}
         episodes = spec["episodes"] + args.extra
         spec.update(episodes=episodes, episodes_per_task=episodes)
+        env = env_config_from_dict(info["env"])
         store = collect(
-            run / "offline" / finetune_store.name, info["env"], CollectSpec(**spec), workers=1, progress=False
+            run / "offline" / finetune_store.name, env, CollectSpec(**spec), workers=1, progress=False
         )
         config = OfflineConfig(demos=args.demos, seeds=1, steps=args.steps, max_heldout=args.extra)
         paths = [str(encoders[n]) if n in encoders else n for n in names]
