@@ -30,14 +30,15 @@ from dynarep.formats.lerobot_export import LeRobotExportConfig
 from dynarep.formats.numpy_arrays import write_store
 
 IMPORT_CHILD = """
-import json, resource, sys, time
+import json, sys, time
 from dynarep.formats.lerobot_import import LeRobotImporter, LeRobotImportConfig
 from pathlib import Path
 importer = LeRobotImporter(LeRobotImportConfig(image_size=int(sys.argv[3])))
 started = time.perf_counter()
 importer.run(Path(sys.argv[1]), Path(sys.argv[2]), progress=False)
+hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM"))
 print(json.dumps({"seconds": time.perf_counter() - started, "decode": importer.timings["decode"],
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_rss_mb": hwm / 1024}))
 """
 
 
@@ -124,9 +125,9 @@ def main() -> None:
 
 
 def _bare_rss() -> float:
-    code = (
-        "import resource, dynarep.formats.lerobot_import; "
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+    code = (  # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the forking parent
+        "import dynarep.formats.lerobot_import, dynarep.formats.video_io as v; v._av(); "
+        "print(next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM')) / 1024)"
     )
     return float(
         subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -115,3 +115,21 @@ def test_benchmark_adds_frozen_rows_from_local_weights(tmp_path):
     )
     assert "| r3m |" in table and "| State" in table
     assert (tmp_path / "run" / "encoders" / "r3m" / "encoder.safetensors").exists()
+
+
+def test_a_resnet_exports_with_a_model_card(tiny_store, tmp_path):
+    from dynarep.pretrained import export_encoder_package, load_encoder as load_public
+
+    pretrain(
+        tiny_store,
+        tmp_path / "enc",
+        "bc",
+        None,
+        PretrainConfig(steps=0),
+        ResNetConfig(image_size=32),
+        progress=False,
+    )
+    out = export_encoder_package(tmp_path / "enc", tmp_path / "exported")
+    card = (out / "README.md").read_text()
+    assert "512-d" in card and "resnet18" in card
+    assert load_public(out)(torch.zeros(1, 40, 40, 3, dtype=torch.uint8)).shape == (1, 512)

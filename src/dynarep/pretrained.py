@@ -23,6 +23,7 @@ from torch import Tensor, nn
 
 from dynarep.data.resize import resize_pixels
 from dynarep.data.store import atomic_write_bytes, atomic_write_json
+from dynarep.nets.factory import encoder_config_from_dict
 from dynarep.train.encoder_io import PACKAGE_STEM, locate_encoder, read_encoder_config
 from dynarep.train.encoder_io import load_encoder as load_conv_encoder
 
@@ -111,6 +112,7 @@ def _training_summary(config: dict[str, Any]) -> dict[str, Any]:
 def model_card(package: dict[str, Any]) -> str:
     """A Markdown model card: what the encoder is, how it was trained, how to use it."""
     arch = package["encoder"]
+    built = encoder_config_from_dict(arch)
     store = package.get("store", {})
     env = store.get("env", {})
     training = package.get("training", {})
@@ -124,9 +126,9 @@ def model_card(package: dict[str, Any]) -> str:
         "",
         f"# dynarep encoder: {objective} on {env.get('name', 'an episode store')}",
         "",
-        f"A {arch['embed_dim']}-d visual representation φ(o) pretrained with **{objective}** by "
-        "dynarep: conv layers, spatial softmax, Linear, LayerNorm, "
-        "tanh. Freeze it and train a small policy head on a few demonstrations.",
+        f"A {built.embed_dim}-d visual representation φ(o) pretrained with **{objective}** by "
+        f"dynarep ({arch.get('name', 'conv')} encoder). Freeze it and train a small policy head on a "
+        "few demonstrations.",
         "",
         "## Use",
         "",
@@ -134,12 +136,12 @@ def model_card(package: dict[str, Any]) -> str:
         "import dynarep",
         "",
         'encoder = dynarep.load_encoder("path/to/this/folder")  # nn.Module, eval mode',
-        "z = encoder(frames)  # uint8 (B, H, W, 3) or float (B, 3, H, W) in [0, 1] -> (B, "
-        f"{arch['embed_dim']})",
+        f"z = encoder(frames)  # uint8 (B, H, W, {built.in_channels}) or float "
+        f"(B, {built.in_channels}, H, W) in [0, 1] -> (B, {built.embed_dim})",
         "```",
         "",
-        f"Frames of any size are resized to {arch['image_size']}x{arch['image_size']} (bilinear, "
-        "anti-aliased) and centred on the training data's mean frame inside the module.",
+        f"Frames of any size are resized to {built.image_size}x{built.image_size} (bilinear, "
+        "anti-aliased) and normalised as in training inside the module.",
         "",
         "## Training",
         "",
@@ -156,9 +158,7 @@ def model_card(package: dict[str, Any]) -> str:
         "",
         "## Architecture",
         "",
-        f"Input {arch['image_size']} px; conv channels {arch['channels']}, strides {arch['strides']} "
-        f"(3x3, VALID, GELU); {arch['keypoints']} spatial-softmax keypoints; embedding "
-        f"{arch['embed_dim']}.",
+        f"`{json.dumps(arch, sort_keys=True)}` (input {built.image_size} px, embedding {built.embed_dim}).",
         "",
     ]
     probes = package.get("probes") or {}
