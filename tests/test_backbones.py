@@ -118,7 +118,8 @@ def test_benchmark_adds_frozen_rows_from_local_weights(tmp_path):
 
 
 def test_a_resnet_exports_with_a_model_card(tiny_store, tmp_path):
-    from dynarep.pretrained import export_encoder_package, load_encoder as load_public
+    from dynarep.pretrained import export_encoder_package
+    from dynarep.pretrained import load_encoder as load_public
 
     pretrain(
         tiny_store,
