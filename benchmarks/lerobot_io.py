@@ -119,7 +119,7 @@ def main() -> None:
         print("|---|---|---|---|---|---|---|---|")
         print("\n".join(rows))
         print(
-            f"\n(peak RSS of a bare `python -c 'import dynarep.formats'`: "
+            f"\n(peak RSS of a process that only imports the importer, torch and PyAV: "
             f"{_bare_rss():.0f} MiB; frames written: {store.images.nbytes / 2**20:.1f} MiB)"
         )
 
