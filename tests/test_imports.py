@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from fractions import Fraction
 from pathlib import Path
 
@@ -122,3 +123,22 @@ def test_mixed_action_and_action_free_episodes_are_refused(tmp_path):
     episodes = [{"frames": moving_square(3), "actions": np.zeros((3, 2))}, {"frames": moving_square(3)}]
     with pytest.raises(StoreError, match="some episodes have actions and some do not"):
         write_store(tmp_path / "s", episodes, progress=False)
+
+
+def test_a_policy_on_imported_data_points_to_offline_evaluation(tmp_path):
+    from dynarep.evaluate.rollout import evaluate
+    from dynarep.train.finetune import FinetuneConfig, finetune
+
+    episodes = [
+        {"frames": moving_square(4, size=32), "states": np.zeros((4, 2)), "actions": np.zeros((4, 2))}
+    ]
+    store = write_store(tmp_path / "store", episodes, image_size=32, progress=False)
+    state = EpisodeStore(store)
+    assert state.states.shape == (4, 2)
+    oracle = finetune(store, tmp_path / "oracle", "state", None, FinetuneConfig(demos=1, steps=2))
+    assert json.loads((oracle / "policy.json").read_text())["state_columns"] == [0, 1]  # every column
+    config = FinetuneConfig(demos=1, steps=2)
+    pretrain(store, tmp_path / "enc", "bc", None, PretrainConfig(steps=1, batch_size=2), progress=False)
+    policy = finetune(store, tmp_path / "policy", "frozen", tmp_path / "enc", config)
+    with pytest.raises(ValueError, match="'numpy' data, which has no simulator .* evaluate-offline"):
+        evaluate(policy, episodes=1)

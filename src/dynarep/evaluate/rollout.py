@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from dynarep.envs import Environment, make_environment
+from dynarep.envs import Environment, environment_names, make_environment
 from dynarep.train.policy import act, load_policy
 
 EVAL_SEED_OFFSET = 10_000_000  # keeps evaluation starts apart from collection starts
@@ -119,6 +119,12 @@ def evaluate(
     Rollouts run in the policy's finetuning context, or, with ``new_contexts``, each in a context of
     its own drawn from its seed (the protocol's evaluation for door and the Metaworld splits)."""
     policy, config = load_policy(policy_dir)
+    source = config["env"].get("name", "pointmass")  # policies made before the seam: point mass
+    if source not in environment_names():
+        raise ValueError(
+            f"{policy_dir}: trained on {config['env'].get('format', source)!r} data, which has no "
+            "simulator to roll out in; rank encoders with `dynarep evaluate-offline` instead"
+        )
     environment = make_environment(config["env"])
     task_id = None if new_contexts else config["task_index"]
     seeds = eval_seeds(seed, episodes)

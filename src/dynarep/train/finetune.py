@@ -21,7 +21,7 @@ from tqdm import tqdm
 from dynarep.config_checks import AT_LEAST_0, AT_LEAST_1, FRACTION, POSITIVE, Checked
 from dynarep.data.augment import random_shift
 from dynarep.data.store import EpisodeStore, StoreError, atomic_write_json
-from dynarep.envs import make_environment
+from dynarep.envs import environment_names, make_environment
 from dynarep.nets.encoder import default_encoder_config
 from dynarep.train.encoder_io import encoder_cameras, load_encoder
 from dynarep.train.policy import Policy, save_policy
@@ -101,7 +101,13 @@ def finetune(
         inputs = torch.from_numpy(np.asarray(store.images[rows]))
         policy.encoder.set_mean_frame(inputs)
     elif policy_type == "state":
-        columns = make_environment(store.env_config).oracle_state
+        registered = store.env_config.get("name", "pointmass") in environment_names()
+        # imported data has no environment to name the oracle's columns: the head reads them all
+        columns = (
+            make_environment(store.env_config).oracle_state
+            if registered
+            else tuple(range(store.states.shape[1]))
+        )
         policy = Policy("state", store.action_dim, None, config.dropout, columns)
         inputs = torch.from_numpy(store.states[rows][:, list(columns)])
     else:
