@@ -23,6 +23,7 @@ from torch import Tensor, nn
 
 from dynarep.data.resize import resize_pixels
 from dynarep.data.store import atomic_write_bytes, atomic_write_json
+from dynarep.data.store_writer import staged_folder
 from dynarep.nets.factory import encoder_config_from_dict
 from dynarep.train.encoder_io import PACKAGE_STEM, locate_encoder, read_encoder_config
 from dynarep.train.encoder_io import load_encoder as load_conv_encoder
@@ -87,15 +88,12 @@ def export_encoder_package(run: str | Path, out: str | Path) -> Path:
     training = _read_json(run_folder / "config.json")
     probes = _read_json(run_folder / "probe.json")
     package = {**info, "training": _training_summary(training), "probes": probes}
-    tmp = out.with_name(f".{out.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    shutil.copyfile(weights.with_suffix(".safetensors"), tmp / f"{PACKAGE_STEM}.safetensors")
-    atomic_write_json(tmp / "config.json", package)
-    atomic_write_bytes(tmp / "README.md", model_card(package).encode())
     if out.exists():
-        out.rmdir()
-    tmp.rename(out)
+        out.rmdir()  # an empty folder: fine to take its place
+    with staged_folder(out) as tmp:
+        shutil.copyfile(weights.with_suffix(".safetensors"), tmp / f"{PACKAGE_STEM}.safetensors")
+        atomic_write_json(tmp / "config.json", package)
+        atomic_write_bytes(tmp / "README.md", model_card(package).encode())
     return out
 
 

@@ -9,6 +9,8 @@ import leaves nothing half-written under that name.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -22,6 +24,22 @@ from dynarep.data.store import (
     atomic_write_json,
     atomic_write_parquet,
 )
+
+
+@contextmanager
+def staged_folder(out: Path) -> Iterator[Path]:
+    """A hidden sibling folder to write into, renamed to ``out`` only when the block succeeds:
+    a failure or an interruption never leaves a half-written folder under ``out``'s name."""
+    tmp = out.with_name(f".{out.name}.partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        yield tmp
+        check_new_store(out)
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def check_new_store(out: Path) -> None:

@@ -10,7 +10,6 @@ so ``dynarep import lerobot`` restores hidden contexts, seeds and provenance exa
 from __future__ import annotations
 
 import io
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,7 +21,7 @@ from tqdm import tqdm
 
 from dynarep.config_checks import AT_LEAST_1, Checked, Range
 from dynarep.data.store import EpisodeStore, atomic_write_json
-from dynarep.data.store_writer import check_new_store
+from dynarep.data.store_writer import check_new_store, staged_folder
 from dynarep.formats.base import Exporter, register_exporter
 from dynarep.formats.lerobot_layout import (
     CHUNKS_SIZE,
@@ -70,16 +69,8 @@ class LeRobotExporter(Exporter):
         if float(fps) != int(fps):
             raise ValueError(f"{store_path}: fps {fps} is not a whole number, which LeRobot requires")
         fps = int(fps)
-        tmp = out.with_name(f".{out.name}.partial")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        try:
+        with staged_folder(out) as tmp:
             self._write(store, tmp, fps, progress)
-            check_new_store(out)
-            tmp.rename(out)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
         return out
 
     def _write(self, store: EpisodeStore, root: Path, fps: int, progress: bool) -> None:

@@ -25,7 +25,7 @@ import torch
 from tqdm import tqdm
 
 from dynarep.data.store import EpisodeStore, StoreError, atomic_write_json
-from dynarep.data.store_writer import check_new_store
+from dynarep.data.store_writer import check_new_store, staged_folder
 from dynarep.evaluate.offline import action_errors
 from dynarep.label.idm import InverseDynamicsLabeller, LabellerConfig, gather
 from dynarep.nets.encoder import ConvEncoder, default_encoder_config
@@ -55,9 +55,7 @@ def label(
     started = time.perf_counter()
     model, validation = train_labeller(labelled, config, progress)
     predictions = predict(model, unlabelled, config, progress)
-    tmp = out.with_name(f".{out.name}.partial")
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
+    with staged_folder(out) as tmp:
         digest = _save_labeller(tmp / "labeller", model, config, labelled)
         provenance = {
             "labeller": {"config": asdict(config), "sha256": digest, "path": "labeller/labeller.safetensors"},
@@ -72,11 +70,6 @@ def label(
                 unlabelled.actions[rows], predictions[rows]
             )
         _write_store(tmp, unlabelled, predictions, existing, provenance)
-        check_new_store(out)
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
 
 
