@@ -132,8 +132,6 @@ def collect(
         if found != provenance:
             raise StoreError(f"{info_path}: a different store already exists here ({found})")
         return store
-    if spec.episodes <= 0:
-        raise StoreError(f"{out}: cannot collect {spec.episodes} episodes; ask for at least 1")
     environment.check_available()
     chunks = out / "chunks"
     chunks.mkdir(parents=True, exist_ok=True)

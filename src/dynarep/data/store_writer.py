@@ -55,9 +55,10 @@ class StoreWriter:
     def __init__(self, out: str | Path, image_keys: list[str], image_size: int, num_frames: int) -> None:
         self.out = Path(out)
         check_new_store(self.out)
-        self.tmp = self.out.with_name(f".{self.out.name}.partial")
-        shutil.rmtree(self.tmp, ignore_errors=True)
-        (self.tmp / "images").mkdir(parents=True)
+        self._stage = staged_folder(self.out)  # finish() completes it, an error inside `with` discards it
+        self.tmp = self._stage.__enter__()
+        self._finished = False
+        (self.tmp / "images").mkdir()
         self.image_keys = image_keys
         self.images = {
             key: np.lib.format.open_memmap(
@@ -148,8 +149,8 @@ class StoreWriter:
                 **info,
             },
         )
-        check_new_store(self.out)
-        self.tmp.rename(self.out)
+        self._finished = True
+        self._stage.__exit__(None, None, None)  # checks --out is still new, then renames
         return self.out
 
     def __enter__(self) -> StoreWriter:
@@ -158,6 +159,6 @@ class StoreWriter:
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if kind is not None:
+        if kind is not None and not self._finished:
             self.images = {}
-            shutil.rmtree(self.tmp, ignore_errors=True)
+            self._stage.__exit__(kind, error, tb)  # removes the partial folder

@@ -71,8 +71,6 @@ def variance_penalty(embeddings: Tensor, target: float) -> Tensor:
 class DynaMo(Objective):
     def __init__(self, config: DynaMoConfig, encoder: ConvEncoder, action_dim: int) -> None:
         super().__init__(config, encoder, action_dim)
-        if config.window < 2:
-            raise ValueError(f"dynamo window must be >= 2 frames, got {config.window}")
         self.needs = Window(frames=tuple(range(config.window)), actions=(), shift=0)
         embed = encoder.config.embed_dim
         args = (config.width, config.layers, config.heads, config.window)
