@@ -12,18 +12,19 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from dynarep.commands import actionfree
 from dynarep.config_cli import add_dataclass_arguments, build_dataclass
 from dynarep.data.collect import CollectSpec
 from dynarep.data.store import atomic_write_json
 from dynarep.evaluate.offline import OfflineConfig
 from dynarep.evaluate.probe import ProbeConfig
 from dynarep.experiments.theory import TheoryConfig
-from dynarep.label.idm import LabellerConfig
 from dynarep.train.finetune import FinetuneConfig
 from dynarep.train.pretrain import PretrainConfig
 
 DEFAULT_OBJECTIVE = "inverse_dynamics"
 DEFAULT_ENV = "pointmass"
+ACTIONFREE_SUITE = "pointmass-actionfree"
 
 
 def _choice_from_argv(argv: Sequence[str], flag: str, default: str) -> str:
@@ -170,7 +171,11 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         description="Collect, pretrain, finetune and evaluate every method over "
         "5 seeds; print the table; write results.jsonl, success.png and report.md.",
     )
-    benchmark.add_argument("suite", choices=tuple(SUITES), help="which benchmark (environment and split)")
+    benchmark.add_argument(
+        "suite",
+        choices=(*SUITES, ACTIONFREE_SUITE),
+        help=f"which benchmark (environment and split); {ACTIONFREE_SUITE}: learning from IDM labels",
+    )
     benchmark.add_argument(
         "--preset",
         default="quick",
@@ -217,35 +222,7 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     offline.add_argument("--json", default=None, help="also write the results to this JSON file")
     add_dataclass_arguments(offline, OfflineConfig, "evaluation")
 
-    label = verbs.add_parser(
-        "label",
-        help="pseudo-label a store with an inverse dynamics model trained on a labelled store",
-        description="Train a non-causal inverse dynamics model (frames t-past..t+future -> a_t) "
-        "on --labelled, report its error on held-out labelled episodes, and write --out: the "
-        "--unlabelled store with IDM actions, an action_source column and the labeller's "
-        "provenance (weights hash). Neither input is modified.",
-    )
-    label.add_argument("--labelled", required=True, help="store with actions to learn from")
-    label.add_argument("--unlabelled", required=True, help="store to label (action-free, or see --existing)")
-    label.add_argument("--out", required=True, help="new store to write")
-    label.add_argument(
-        "--existing",
-        default="error",
-        choices=("error", "keep", "relabel"),
-        help="when --unlabelled has actions: keep them (label only frames without), relabel every "
-        "frame (originals kept as action.original, labelling error against them reported), or "
-        "refuse (default)",
-    )
-    add_dataclass_arguments(label, LabellerConfig, "labeller")
-
-    merge = verbs.add_parser(
-        "merge",
-        help="several stores as one (e.g. labelled + IDM-labelled, for pretraining on the union)",
-        description="Write a new store holding every episode of the given stores, in order; "
-        "frames must agree (cameras, size, action width); each frame's action_source is kept.",
-    )
-    merge.add_argument("stores", nargs="+", help="stores to merge")
-    merge.add_argument("--out", required=True, help="new store to write")
+    actionfree.add_verbs(verbs)
 
     probe = verbs.add_parser(
         "probe",
@@ -392,22 +369,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(table(results))
         if args.json:
             atomic_write_json(Path(args.json), results)
-    elif args.verb == "label":
-        from dynarep.label.label import label
-
-        out = label(
-            args.labelled, args.unlabelled, args.out, build_dataclass(LabellerConfig, args), args.existing
-        )
-        labels = json.loads((out / "meta" / "info.json").read_text())["labels"]
-        summary = {k: v for k, v in labels.items() if k in ("validation", "error_vs_replaced_actions")}
-        print(f"{out}: labelled; labeller sha256 {labels['labeller']['sha256'][:12]}")
-        print(json.dumps(summary, indent=2))
-    elif args.verb == "merge":
-        from dynarep.data.merge import merge
-        from dynarep.data.store import EpisodeStore
-
-        store = EpisodeStore(merge(args.stores, args.out))
-        print(f"{store.root}: {store.num_episodes} episodes, {len(store.images)} frames")
+    elif args.verb in actionfree.VERBS:
+        actionfree.dispatch(args)
     elif args.verb == "probe":
         from dynarep.data.store import EpisodeStore
         from dynarep.evaluate.probe import probe
@@ -442,6 +405,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(table(results))
         if args.json:
             Path(args.json).write_text(json.dumps(results, indent=2))
+    elif args.verb == "benchmark" and args.suite == ACTIONFREE_SUITE:
+        from dynarep.experiments.actionfree import run as run_actionfree
+
+        if args.methods or args.pretrained or args.horizon is not None:
+            raise ValueError(f"{ACTIONFREE_SUITE}: --methods, --pretrained and --horizon do not apply")
+        print(run_actionfree(args.preset, args.out))
     elif args.verb == "benchmark":
         from dynarep.experiments.benchmark import run
 

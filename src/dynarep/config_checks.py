@@ -50,9 +50,20 @@ IMAGE_SIZE = Range(8, 1024)
 
 
 def check_ranges(config: Any) -> None:
-    """Raise ``ConfigError`` for the first field outside the range its annotation declares."""
+    """Raise ``ConfigError`` for the first field outside the range (or ``Literal`` choices) its
+    annotation declares."""
     hints = typing.get_type_hints(type(config), include_extras=True)
     for field in dataclasses.fields(config):
+        choices = (
+            typing.get_args(hints.get(field.name))
+            if typing.get_origin(hints.get(field.name)) is typing.Literal
+            else ()
+        )
+        if choices and getattr(config, field.name) not in choices:
+            raise ConfigError(
+                f"--{field.name.replace('_', '-')} {getattr(config, field.name)!r}: choose one of "
+                + ", ".join(map(str, choices))
+            )
         rules = [
             rule for rule in getattr(hints.get(field.name), "__metadata__", ()) if isinstance(rule, Range)
         ]

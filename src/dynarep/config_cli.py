@@ -45,6 +45,8 @@ def _parser_for(annotation: Any) -> tuple[Any, dict[str, Any]]:
         return _parser_for(inner)
     if origin is tuple:
         return args[0], {"nargs": "+"}
+    if origin is typing.Literal:
+        return type(args[0]), {"choices": args}
     if annotation is bool:
         return None, {"action": argparse.BooleanOptionalAction}
     return annotation, {}
@@ -71,7 +73,8 @@ def add_dataclass_arguments(
         kwargs["help"] = f"{docs.get(field.name, '')} ({shown})".replace("%", "%%")  # argparse formats help
         if kind is not None:
             kwargs["type"] = kind
-            kwargs["metavar"] = getattr(kind, "__name__", "VALUE").upper()
+            if "choices" not in extra:
+                kwargs["metavar"] = getattr(kind, "__name__", "VALUE").upper()
         group.add_argument("--" + field.name.replace("_", "-"), **kwargs)
 
 

@@ -227,5 +227,7 @@ def _assemble(out: Path, chunks: Path, environment: Environment, spec: CollectSp
         "context_names": list(environment.context_names),
         "expert_success_rate": float(np.mean(successes)),
     }
+    if environment.reward_rule:
+        info["reward"] = environment.reward_rule
     atomic_write_json(out / "meta" / "info.json", info)
     shutil.rmtree(chunks)

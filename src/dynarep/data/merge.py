@@ -45,6 +45,7 @@ def merge(stores: list[str | Path], out: str | Path, progress: bool = True) -> P
                 f"{store.root}: {store.states.shape[1]}-d states, {first.root} {first.states.shape[1]}-d"
             )
     total = sum(len(store.images) for store in opened)
+    with_rewards = all(store.rewards is not None for store in opened)  # else none: one schema
     with StoreWriter(out, first.image_keys, first.image_size, total) as writer:
         bar = tqdm(total=total, desc=f"merge into {out.name}", unit="frame", disable=not progress)
         for store in opened:
@@ -61,6 +62,7 @@ def merge(stores: list[str | Path], out: str | Path, progress: bool = True) -> P
                     context=np.asarray(contexts[e], np.float64),
                     start_seed=int(store.episodes["start_seed"][e].as_py()),
                     action_source=sources[rows],
+                    rewards=store.rewards[rows] if with_rewards else None,
                 )
                 for key in store.image_keys:
                     writer.images[key][start : start + len(rows)] = store.cameras[key][rows]

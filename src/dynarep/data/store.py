@@ -82,6 +82,7 @@ class Episode:
     task_index: int
     start_seed: int
     context: np.ndarray  # the hidden context (e.g. the goal)
+    rewards: np.ndarray | None = None  # (length,) float32: reward of each transition, if the env has one
 
     @property
     def length(self) -> int:
@@ -94,7 +95,7 @@ def frame_table(episode: Episode, episode_index: int, fps: float) -> pa.Table:
     action_dim = episode.actions.shape[1]
     actions = np.concatenate([episode.actions, np.zeros((1, action_dim), np.float32)])
     frame_index = np.arange(n)
-    return pa.table(
+    table = pa.table(
         {
             "episode_index": np.full(n, episode_index, np.int64),
             "frame_index": frame_index,
@@ -107,6 +108,17 @@ def frame_table(episode: Episode, episode_index: int, fps: float) -> pa.Table:
             "next.success": np.concatenate([episode.successes[1:], episode.successes[-1:]]),
         }
     )
+    if episode.rewards is not None:
+        table = table.append_column("next.reward", pa.array(reward_column(episode.rewards, n)))
+    return table
+
+
+def reward_column(rewards: np.ndarray, frames: int) -> np.ndarray:
+    """Per-transition rewards as a per-frame column: ``next.reward`` at frame t is the reward of
+    the step t -> t+1 (LeRobot's convention); the final frame, which has no step, holds 0."""
+    column = np.zeros(frames, np.float32)
+    column[: len(rewards)] = np.asarray(rewards, np.float32)[: frames - 1]
+    return column
 
 
 class CameraStack:
@@ -167,6 +179,9 @@ class EpisodeStore:
         self.actions = _stack(frames["action"], "action", self.root)
         self.states = _stack(frames["observation.state"], "observation.state", self.root)
         self.success = frames["next.success"].to_numpy()
+        with_rewards = "next.reward" in frames.column_names
+        self.rewards = frames["next.reward"].to_numpy().astype(np.float32) if with_rewards else None
+        """Reward of the step from each frame (``next.reward``), or None when the store has none."""
         if not np.isfinite(self.actions[self.has_action]).all():
             raise StoreError(f"{self.root / 'data/frames.parquet'}: column 'action' has NaN or inf")
         self.lengths = self.episodes["length"].to_numpy()

@@ -84,13 +84,15 @@ class StoreWriter:
         context: np.ndarray | None = None,
         start_seed: int = -1,
         action_source: np.ndarray | None = None,
+        rewards: np.ndarray | None = None,
     ) -> int:
         """Record the low-dimensional columns of the next episode (its frames go to ``images``).
 
         ``actions`` has one row per frame (LeRobot's convention); the last frame's action is kept
         but marked ``has_action = False``, as in a collected store, so that a window never pairs
         it with a frame beyond the episode. ``action_source`` (per frame: expert, idm) is kept
-        when given. Returns the row of the episode's first frame."""
+        when given, and so is ``rewards`` (per frame, ``next.reward``: the reward of the step from
+        that frame). Returns the row of the episode's first frame."""
         n = len(states)
         if n < 1:
             raise StoreError(f"{self.out}: an episode has no frames")
@@ -113,6 +115,8 @@ class StoreWriter:
             table = table.append_column(
                 "action_source", pa.array(np.asarray(action_source).tolist(), pa.string())
             )
+        if rewards is not None:
+            table = table.append_column("next.reward", pa.array(np.asarray(rewards, np.float32)))
         start = self.frames_written
         self.frame_tables.append(table)
         self.episode_rows.append(

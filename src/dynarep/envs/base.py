@@ -43,6 +43,9 @@ class Environment:
     """Columns of ``observation.state`` the state-oracle policy reads."""
     probe_targets: dict[str, tuple[int, ...]] = {}
     """Named groups of state columns that probes decode from φ(o); the first is the headline."""
+    reward_rule: str = ""
+    """What the stored ``next.reward`` is, one sentence (recorded in ``meta/info.json``); empty when
+    the environment records no reward."""
 
     @property
     def image_size(self) -> int:

@@ -284,6 +284,7 @@ class PointMass(Environment):
     context_names = ("goal_x", "goal_y")
     oracle_state = (0, 1)  # position only: no velocity, no goal (protocol §1.2 "States")
     probe_targets = {"position": (0, 1)}
+    reward_rule = "dense: minus the distance in metres from the mass to the hidden goal after the step"
 
     @property
     def max_steps(self) -> int:
@@ -299,7 +300,7 @@ class PointMass(Environment):
         goals = np.stack([goal_for_task(t) for t in task_ids])
         sim.reset(np.stack([start_for_seed(s) for s in seeds]), goals)
         rngs = [np.random.default_rng([s, 11]) for s in seeds]
-        frames, states, actions, successes = [], [], [], []
+        frames, states, actions, successes, rewards = [], [], [], [], []
         for step in range(steps + 1):
             frames.append(sim.render())
             positions, velocities = sim.positions(), sim.velocities()
@@ -315,10 +316,11 @@ class PointMass(Environment):
             )
             actions.append(action)
             sim.step(action)
+            rewards.append(-sim.distance())
         sim.close()
         # (steps, episodes, ...) -> (episodes, steps, ...)
-        frames, states, actions, successes = (
-            np.stack(x, axis=1) for x in (frames, states, actions, successes)
+        frames, states, actions, successes, rewards = (
+            np.stack(x, axis=1) for x in (frames, states, actions, successes, rewards)
         )
         return [
             Episode(
@@ -329,6 +331,7 @@ class PointMass(Environment):
                 task_index=task_ids[j],
                 start_seed=seeds[j],
                 context=goals[j],
+                rewards=rewards[j].astype(np.float32),
             )
             for j in range(len(task_ids))
         ]

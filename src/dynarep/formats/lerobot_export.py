@@ -177,6 +177,8 @@ def _features(store: EpisodeStore, camera_type: str) -> dict[str, Any]:
         ("next.success", "bool"),
     ):
         features[name] = {"dtype": dtype, "shape": [1], "names": None}
+    if store.rewards is not None:
+        features["next.reward"] = {"dtype": "float32", "shape": [1], "names": None}
     return features
 
 
@@ -212,6 +214,8 @@ class _DataFiles:
                 "next.success": pa.array(store.success[rows].astype(bool)),
             }
         )
+        if "next.reward" in self.features:
+            columns["next.reward"] = pa.array(store.rewards[rows])
         table = pa.table(columns)
         if self.writer is not None and self.bytes + table.nbytes > DATA_FILE_MB * 2**20:
             self.writer.close()

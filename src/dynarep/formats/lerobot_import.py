@@ -2,10 +2,11 @@
 
 Streaming: data files are read one at a time, videos decoded frame by frame and each frame resized
 and written straight into the store's memory-mapped image files, so memory stays flat however
-large the dataset. Every camera (or those chosen with ``--camera``) becomes one image key; actions,
-``observation.state`` and ``next.success`` are kept; ``task_index`` is the episode's context and
-the task strings go to ``meta/info.json``. A dataset written by ``dynarep export lerobot`` comes
-back with its hidden contexts, seeds and provenance (kept in ``dynarep/*`` episode columns).
+large the dataset. Every camera (or those chosen with ``--camera``) becomes one image key;
+actions, ``observation.state``, ``next.success`` and ``next.reward`` are kept; ``task_index`` is
+the episode's context and the task strings go to ``meta/info.json``. A dataset written by
+``dynarep export lerobot`` comes back with its hidden contexts, seeds and provenance (kept in
+``dynarep/*`` episode columns).
 """
 
 from __future__ import annotations
@@ -75,6 +76,11 @@ class LeRobotImporter(Importer):
                     fps=fps,
                     context=episode["context"],
                     start_seed=episode["start_seed"],
+                    rewards=(
+                        rows["next.reward"].to_numpy().astype(np.float32)
+                        if "next.reward" in rows.column_names
+                        else None
+                    ),
                 )
                 for key in cameras:
                     if features[key]["dtype"] == "image":
@@ -167,7 +173,7 @@ def read_episodes(source: Path, cameras: list[str], features: dict[str, Any]) ->
 def read_frame_tables(source: Path, episodes: list[dict[str, Any]], features: dict[str, Any]):  # noqa: ANN201
     """Yield each episode with its frame rows (``rows``), reading one data file at a time."""
     columns = ["index", "episode_index", "frame_index", "task_index"]
-    columns += [k for k in ("action", "observation.state", "next.success") if k in features]
+    columns += [k for k in ("action", "observation.state", "next.success", "next.reward") if k in features]
     columns += [k for k, f in features.items() if f.get("dtype") == "image"]
     files = sorted((source / "data").glob("*/*.parquet"))
     if not files:

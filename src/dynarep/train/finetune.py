@@ -12,7 +12,7 @@ import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import numpy as np
 import torch
@@ -47,6 +47,9 @@ class FinetuneConfig(Checked):
     """Dropout of the head."""
     shift: Annotated[int, AT_LEAST_0] = 2
     """Random-shift pixels (scratch policies only; frozen embeddings get none)."""
+    state_columns: Literal["oracle", "all"] = "oracle"
+    """State policies only: the environment's oracle columns (point mass: position) or all of
+    observation.state."""
     seed: int = 0
     """Seed of initialisation and sampling."""
 
@@ -101,13 +104,7 @@ def finetune(
         inputs = torch.from_numpy(np.asarray(store.images[rows]))
         policy.encoder.set_mean_frame(inputs)
     elif policy_type == "state":
-        registered = store.env_config.get("name", "pointmass") in environment_names()
-        # imported data has no environment to name the oracle's columns: the head reads them all
-        columns = (
-            make_environment(store.env_config).oracle_state
-            if registered
-            else tuple(range(store.states.shape[1]))
-        )
+        columns = state_columns_for(store, config.state_columns)
         policy = Policy("state", store.action_dim, None, config.dropout, columns)
         inputs = torch.from_numpy(store.states[rows][:, list(columns)])
     else:
@@ -127,6 +124,15 @@ def finetune(
     save_policy(out, policy.cpu().eval(), info)
     atomic_write_json(out / "config.json", info)
     return out
+
+
+def state_columns_for(store: EpisodeStore, which: str) -> tuple[int, ...]:
+    """Columns of ``observation.state`` a state policy reads: ``all``, or ``oracle``, the
+    environment's choice (imported data has no environment to name them: all)."""
+    registered = store.env_config.get("name", "pointmass") in environment_names()
+    if which == "oracle" and registered:
+        return tuple(make_environment(store.env_config).oracle_state)
+    return tuple(range(store.states.shape[1]))
 
 
 def fit(
