@@ -1,5 +1,6 @@
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -9,6 +10,7 @@ import pytest
 from dynarep.data.collect import CollectSpec, _write_chunks, collect, recorded_spec
 from dynarep.data.store import EpisodeStore, StoreError
 from dynarep.envs import env_config_to_dict
+from dynarep.files import FileError
 from tests.conftest import TINY_ENV
 
 
@@ -60,6 +62,12 @@ def test_missing_store_names_the_path(tmp_path):
         EpisodeStore(tmp_path / "nope")
 
 
+def forget_checksums(store: Path) -> None:
+    info = json.loads((store / "meta/info.json").read_text())
+    del info["checksums"]
+    (store / "meta/info.json").write_text(json.dumps(info))
+
+
 def test_wrong_schema_version_is_rejected(tmp_path, tiny_store):
     copy = tmp_path / "old"
     shutil.copytree(tiny_store, copy)
@@ -78,6 +86,9 @@ def test_nan_actions_are_rejected(tmp_path, tiny_store):
     actions[2] = [float("nan"), 0.0]
     table = table.set_column(table.column_names.index("action"), "action", pa.array(actions))
     pq.write_table(table, copy / "data/frames.parquet")
+    with pytest.raises(FileError, match="frames.parquet: damaged"):  # its recorded SHA-256 differs
+        EpisodeStore(copy)
+    forget_checksums(copy)  # as a store written by hand, or by dynarep before checksums
     with pytest.raises(StoreError, match="'action' has NaN"):
         EpisodeStore(copy)
 
@@ -93,6 +104,7 @@ def test_missing_column_is_named(tmp_path, tiny_store):
     shutil.copytree(tiny_store, copy)
     table = pq.read_table(copy / "data/frames.parquet").drop_columns(["has_action"])
     pq.write_table(table, copy / "data/frames.parquet")
+    forget_checksums(copy)
     with pytest.raises(StoreError, match="frames.parquet: missing column.*has_action"):
         EpisodeStore(copy)
 

@@ -24,6 +24,7 @@ from torch import Tensor, nn
 from dynarep.data.resize import resize_pixels
 from dynarep.data.store import atomic_write_bytes, atomic_write_json
 from dynarep.data.store_writer import staged_folder
+from dynarep.files import read_json
 from dynarep.nets.factory import encoder_config_from_dict
 from dynarep.train.encoder_io import PACKAGE_STEM, locate_encoder, read_encoder_config
 from dynarep.train.encoder_io import load_encoder as load_conv_encoder
@@ -98,7 +99,7 @@ def export_encoder_package(run: str | Path, out: str | Path) -> Path:
 
 
 def _read_json(path: Path) -> dict[str, Any]:
-    return json.loads(path.read_text()) if path.exists() else {}
+    return read_json(path) if path.exists() else {}
 
 
 def _training_summary(config: dict[str, Any]) -> dict[str, Any]:

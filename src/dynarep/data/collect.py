@@ -18,7 +18,6 @@ from typing import Annotated, Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from dynarep.config_checks import AT_LEAST_0, AT_LEAST_1, Checked
@@ -32,8 +31,10 @@ from dynarep.data.store import (
     atomic_write_json,
     atomic_write_parquet,
     frame_table,
+    store_files,
 )
 from dynarep.envs import Environment, env_config_to_dict, make_environment
+from dynarep.files import checksums, open_npy, read_parquet
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,7 @@ def _assemble(out: Path, chunks: Path, environment: Environment, spec: CollectSp
     tables, rows, start = [], [], 0
     frame_count = 0
     for i in range(spec.episodes):
-        table = pq.read_table(_chunk_paths(chunks, i)[1])
+        table = read_parquet(_chunk_paths(chunks, i)[1])
         tables.append(table)
         frame_count += table.num_rows
     size = environment.image_size
@@ -187,7 +188,7 @@ def _assemble(out: Path, chunks: Path, environment: Environment, spec: CollectSp
         chunks / "assembled.npy", mode="w+", dtype=np.uint8, shape=(frame_count, size, size, 3)
     )
     for i, table in enumerate(tables):
-        frames = np.load(_chunk_paths(chunks, i)[0])
+        frames = open_npy(_chunk_paths(chunks, i)[0], mmap=False)
         images[start : start + len(frames)] = frames
         meta = table.schema.metadata
         success = table["next.success"].to_numpy()
@@ -229,5 +230,6 @@ def _assemble(out: Path, chunks: Path, environment: Environment, spec: CollectSp
     }
     if environment.reward_rule:
         info["reward"] = environment.reward_rule
+    info["checksums"] = checksums(out, store_files(out))
     atomic_write_json(out / "meta" / "info.json", info)
     shutil.rmtree(chunks)

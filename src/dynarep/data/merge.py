@@ -12,11 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from dynarep.data.store import EpisodeStore, StoreError
 from dynarep.data.store_writer import StoreWriter, check_new_store
+from dynarep.files import read_parquet
 
 
 def merge(stores: list[str | Path], out: str | Path, progress: bool = True) -> Path:
@@ -87,7 +87,8 @@ def merge(stores: list[str | Path], out: str | Path, progress: bool = True) -> P
 
 def _action_sources(store: EpisodeStore) -> np.ndarray:
     """Per frame: the store's own ``action_source`` column, else ``expert`` (or none, action-free)."""
-    table = pq.read_table(store.root / "data" / "frames.parquet", columns=None)
+    relative = "data/frames.parquet"
+    table = read_parquet(store.root / relative, store.checksums.get(relative))
     if "action_source" in table.column_names:
         return np.asarray(table["action_source"].to_pylist())
     return np.full(len(store.images), "expert" if store.has_actions else "none")

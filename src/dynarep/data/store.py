@@ -25,6 +25,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from dynarep.files import FileError, check_sha256, open_npy, read_json, read_parquet
+
 SCHEMA_VERSION = 1
 IMAGE_KEY = "observation.images.top"
 FRAME_COLUMNS = (
@@ -41,8 +43,14 @@ FRAME_COLUMNS = (
 EPISODE_COLUMNS = ("episode_index", "task_index", "start_seed", "context", "length", "frame_start")
 
 
-class StoreError(ValueError):
-    """A store on disk is missing, incomplete or malformed; the message names the file."""
+class StoreError(FileError):
+    """A store on disk is missing, incomplete, damaged or malformed; the message names the file."""
+
+
+def store_files(root: Path) -> list[str]:
+    """The files of a store whose SHA-256 ``meta/info.json`` records (under ``checksums``)."""
+    images = sorted(f"images/{p.name}" for p in (root / "images").glob("*.npy"))
+    return ["data/frames.parquet", "meta/episodes.parquet", *images]
 
 
 def atomic_write_bytes(path: Path, payload: bytes) -> None:
@@ -145,10 +153,11 @@ class EpisodeStore:
     """Read access to a finished store, validated on open.
 
     Frames are memory-mapped, or loaded whole with ``in_memory=True`` (thousands of small episodes
-    fit in RAM, and random minibatch reads from RAM are the fastest option measured).
+    fit in RAM, and random minibatch reads from RAM are the fastest option measured). Tables are
+    checked against the SHA-256 that ``meta/info.json`` records; frames too with ``verify=True``.
     """
 
-    def __init__(self, root: str | Path, in_memory: bool = False) -> None:
+    def __init__(self, root: str | Path, in_memory: bool = False, verify: bool = False) -> None:
         self.root = Path(root)
         info_path = self.root / "meta" / "info.json"
         if not self.root.exists():
@@ -158,7 +167,11 @@ class EpisodeStore:
                 f"{info_path}: missing; not a finished dynarep store "
                 "(re-run `dynarep collect` with the same arguments to finish it)"
             )
-        self.info: dict[str, Any] = json.loads(info_path.read_text())
+        self.info: dict[str, Any] = read_json(info_path)
+        if not isinstance(self.info, dict):
+            raise StoreError(f"{info_path}: not a dynarep store description (expected a JSON object)")
+        self.checksums: dict[str, str] = self.info.get("checksums") or {}
+        self.verify = verify
         version = self.info.get("schema_version")
         if version != SCHEMA_VERSION:
             raise StoreError(f"{info_path}: schema_version {version!r}, this dynarep reads {SCHEMA_VERSION}")
@@ -192,7 +205,9 @@ class EpisodeStore:
         image_path = self.root / "images" / f"{key}.npy"
         if not image_path.exists():
             raise StoreError(f"{image_path}: missing")
-        images = np.load(image_path, mmap_mode="r")
+        if self.verify:
+            check_sha256(image_path, self.checksums.get(f"images/{key}.npy"))
+        images = open_npy(image_path)
         if in_memory:
             images = np.ascontiguousarray(images)
         if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
@@ -229,7 +244,7 @@ class EpisodeStore:
         path = self.root / relative
         if not path.exists():
             raise StoreError(f"{path}: missing")
-        table = pq.read_table(path)
+        table = read_parquet(path, self.checksums.get(relative))
         missing = [c for c in columns if c not in table.column_names]
         if missing:
             raise StoreError(f"{path}: missing column(s) {', '.join(missing)}")

@@ -23,7 +23,9 @@ from dynarep.data.store import (
     StoreError,
     atomic_write_json,
     atomic_write_parquet,
+    store_files,
 )
+from dynarep.files import checksums
 
 
 @contextmanager
@@ -142,6 +144,7 @@ class StoreWriter:
         self.images = {}
         atomic_write_parquet(self.tmp / "data" / "frames.parquet", pa.concat_tables(self.frame_tables))
         atomic_write_parquet(self.tmp / "meta" / "episodes.parquet", pa.Table.from_pylist(self.episode_rows))
+        info = {**info, "checksums": checksums(self.tmp, store_files(self.tmp))}
         atomic_write_json(
             self.tmp / "meta" / "info.json",
             {

@@ -9,8 +9,6 @@ labelled episodes. The stores it reads are never modified.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import shutil
 import time
@@ -20,13 +18,19 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 import torch
 from tqdm import tqdm
 
-from dynarep.data.store import EpisodeStore, StoreError, atomic_write_json
+from dynarep.data.store import (
+    EpisodeStore,
+    StoreError,
+    atomic_write_json,
+    atomic_write_parquet,
+    store_files,
+)
 from dynarep.data.store_writer import check_new_store, staged_folder
 from dynarep.evaluate.offline import action_errors
+from dynarep.files import checksums, read_parquet
 from dynarep.label.idm import InverseDynamicsLabeller, LabellerConfig, gather
 from dynarep.nets.encoder import ConvEncoder, default_encoder_config
 from dynarep.train.checkpoint import save_weights
@@ -197,15 +201,16 @@ def _save_labeller(
         "encoder": model.encoder.config.to_dict(),
         "action_dim": store.action_dim,
     }
-    save_weights(folder / "labeller", model, info)
-    return hashlib.sha256((folder / "labeller.safetensors").read_bytes()).hexdigest()
+    return save_weights(folder / "labeller", model, info)
 
 
 def _write_store(
     root: Path, source: EpisodeStore, predictions: np.ndarray, existing: str, provenance: dict[str, Any]
 ) -> None:
     """The source store with new action columns; frames linked (or copied), never modified."""
-    frames = pq.read_table(source.root / "data" / "frames.parquet")
+    frames = read_parquet(
+        source.root / "data" / "frames.parquet", source.checksums.get("data/frames.parquet")
+    )
     keep = existing == "keep" and source.has_actions
     actions = np.where(source.has_action[:, None], source.actions, predictions) if keep else predictions
     sources = np.where(source.has_action, "expert", "idm") if keep else np.full(len(predictions), "idm")
@@ -214,8 +219,7 @@ def _write_store(
     columns["action_source"] = pa.array(sources.tolist(), pa.string())
     if source.has_actions and not keep:
         columns["action.original"] = frames["action"]
-    (root / "data").mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.table(columns), root / "data" / "frames.parquet")
+    atomic_write_parquet(root / "data" / "frames.parquet", pa.table(columns))
     (root / "meta").mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source.root / "meta" / "episodes.parquet", root / "meta" / "episodes.parquet")
     (root / "images").mkdir(parents=True, exist_ok=True)
@@ -225,5 +229,5 @@ def _write_store(
             os.link(source.root / "images" / name, root / "images" / name)  # frames are read-only: share them
         except OSError:
             shutil.copyfile(source.root / "images" / name, root / "images" / name)
-    info = json.loads((source.root / "meta" / "info.json").read_text())
-    atomic_write_json(root / "meta" / "info.json", {**info, "labels": provenance})
+    info = {**source.info, "labels": provenance, "checksums": checksums(root, store_files(root))}
+    atomic_write_json(root / "meta" / "info.json", info)

@@ -6,49 +6,60 @@ flattened into tensors (``opt.<param>.<key>``) plus JSON for its hyperparameters
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 from torch import nn
 
 from dynarep.data.store import atomic_write_json
+from dynarep.files import FileError, read_json, read_tensors, sha256
 
 
-class CheckpointError(ValueError):
+class CheckpointError(FileError):
     """A checkpoint is missing or does not match the network it is loaded into."""
 
 
-def save_tensors(path: Path, tensors: dict[str, torch.Tensor]) -> None:
+def save_tensors(path: Path, tensors: dict[str, torch.Tensor]) -> str:
+    """Write a safetensors file atomically; returns its SHA-256 (readers check it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp))
+    digest = sha256(tmp)
     os.replace(tmp, path)
+    return digest
 
 
-def save_weights(stem: Path, module: nn.Module, config: dict[str, Any]) -> None:
-    """Write ``stem.safetensors`` and ``stem.json`` (JSON last: its presence marks completeness)."""
+def save_weights(stem: Path, module: nn.Module, config: dict[str, Any]) -> str:
+    """Write ``stem.safetensors`` and ``stem.json`` (JSON last: its presence marks completeness;
+    it records the weights' SHA-256, which ``load_weights`` checks). Returns the SHA-256."""
     stem = Path(stem)
-    save_tensors(stem.with_suffix(".safetensors"), module.state_dict())
-    atomic_write_json(stem.with_suffix(".json"), config)
+    digest = save_tensors(stem.with_suffix(".safetensors"), module.state_dict())
+    atomic_write_json(stem.with_suffix(".json"), {**config, "sha256": digest})
+    return digest
 
 
 def read_config(stem: Path) -> dict[str, Any]:
     path = Path(stem).with_suffix(".json")
     if not path.exists():
         raise CheckpointError(f"{path}: missing (expected a dynarep checkpoint config)")
-    return json.loads(path.read_text())
+    config = read_json(path)
+    if not isinstance(config, dict):
+        raise CheckpointError(f"{path}: not a dynarep checkpoint config (expected a JSON object)")
+    return config
 
 
 def load_weights(stem: Path, module: nn.Module) -> None:
-    """Load weights into ``module``, with a one-line error when they belong to another network."""
+    """Load weights into ``module``, with a one-line error when they are damaged or belong to
+    another network."""
     path = Path(stem).with_suffix(".safetensors")
     if not path.exists():
         raise CheckpointError(f"{path}: missing")
-    tensors = load_file(str(path))
+    config_path = path.with_suffix(".json")
+    recorded = read_config(path.with_suffix("")).get("sha256") if config_path.exists() else None
+    tensors = read_tensors(path, recorded)
     expected = module.state_dict()
     missing = sorted(set(expected) - set(tensors))
     unexpected = sorted(set(tensors) - set(expected))

@@ -16,12 +16,12 @@ from typing import Annotated, Any
 
 import numpy as np
 import torch
-from safetensors.torch import load_file
 from tqdm import tqdm
 
 from dynarep.config_checks import AT_LEAST_0, AT_LEAST_1, POSITIVE, Checked
 from dynarep.data.store import EpisodeStore, atomic_write_json
 from dynarep.data.windows import WindowSampler
+from dynarep.files import read_json, read_tensors
 from dynarep.nets.encoder import EncoderConfig, default_encoder_config
 from dynarep.nets.factory import build_encoder
 from dynarep.nets.multicam import MultiCameraConfig
@@ -130,7 +130,7 @@ def pretrain(
     }
     config_path = out / "config.json"
     if config_path.exists():
-        stored = json.loads(config_path.read_text())
+        stored = read_json(config_path)
         stored.setdefault("objective_revision", 1)  # runs made before revisions were recorded
         differences = config_differences(stored, json.loads(json.dumps(run)))
         if differences:
@@ -202,9 +202,10 @@ def _checkpoint(
     tensors, meta = optimizer_tensors(optimizer)
     tensors.update({f"model.{k}": v for k, v in model.state_dict().items()})
     tensors["rng.torch"] = torch.get_rng_state()  # dropout draws from the global generator
-    save_tensors(out / "checkpoint.safetensors", tensors)
+    digest = save_tensors(out / "checkpoint.safetensors", tensors)
     atomic_write_json(
-        out / "checkpoint.json", {"step": step, "optimizer": meta, "sampler": sampler.state_dict()}
+        out / "checkpoint.json",
+        {"step": step, "optimizer": meta, "sampler": sampler.state_dict(), "sha256": digest},
     )
 
 
@@ -214,8 +215,8 @@ def _resume(
     meta_path = out / "checkpoint.json"
     if not meta_path.exists():
         return 0
-    meta = json.loads(meta_path.read_text())
-    tensors = load_file(str(out / "checkpoint.safetensors"))
+    meta = read_json(meta_path)
+    tensors = read_tensors(out / "checkpoint.safetensors", meta.get("sha256"))
     model.load_state_dict({k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")})
     load_optimizer(optimizer, tensors, meta["optimizer"])
     sampler.load_state_dict(meta["sampler"])

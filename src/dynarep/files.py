@@ -1,0 +1,103 @@
+"""One door for every file dynarep reads back: any decoding error becomes ``FileError`` naming the file.
+
+A store or checkpoint damaged on disk (a truncated copy, flipped bytes) must never surface as a
+raw traceback from the library that decodes it (``SafetensorError``, ``ArrowInvalid``,
+``JSONDecodeError``, a numpy header error), and, where it can be told at all, never as silently
+wrong numbers. So writers record the SHA-256 of what they wrote (weights: in their JSON config;
+stores: in ``meta/info.json``) and readers check it: always for weights and tables, which are
+small, and for a store's frames on request (``EpisodeStore(verify=True)``, ``dynarep check``),
+because hashing gigabytes of frames on every open would cost more than it saves. A JSON file
+itself has no checksum: a flip that leaves valid JSON goes unnoticed (and is usually refused by
+the next check that reads the value).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+if TYPE_CHECKING:
+    import torch
+
+CHUNK = 1 << 22
+
+
+class FileError(ValueError):
+    """A file dynarep reads is missing, damaged or not what it should be; the message names it."""
+
+
+def sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(CHUNK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def checksums(root: Path, relatives: list[str]) -> dict[str, str]:
+    """SHA-256 of each file under ``root``, keyed by its relative path (what writers record)."""
+    return {relative: sha256(root / relative) for relative in relatives}
+
+
+def check_sha256(path: Path, expected: str | None) -> None:
+    """Raise when ``path`` does not hash to ``expected`` (None: nothing recorded, nothing checked)."""
+    if expected is not None and sha256(path) != expected:
+        raise FileError(f"{path}: damaged (its SHA-256 differs from the one recorded when it was written)")
+
+
+def _fail(path: Path, what: str, error: Exception) -> FileError:
+    detail = str(error).strip().splitlines()[0][:160] if str(error).strip() else type(error).__name__
+    return FileError(f"{path}: cannot be read as {what} ({detail})")
+
+
+def _exists(path: Path) -> None:
+    if not path.is_file():
+        raise FileError(f"{path}: missing" if not path.exists() else f"{path}: not a file")
+
+
+def read_json(path: str | Path) -> Any:
+    path = Path(path)
+    _exists(path)
+    try:
+        return json.loads(path.read_bytes())
+    except (ValueError, UnicodeDecodeError) as error:
+        raise _fail(path, "JSON", error) from None
+
+
+def read_parquet(path: str | Path, sha: str | None = None, columns: list[str] | None = None) -> pa.Table:
+    path = Path(path)
+    _exists(path)
+    check_sha256(path, sha)
+    try:
+        return pq.read_table(path, columns=columns)
+    except (pa.ArrowException, OSError, ValueError) as error:
+        raise _fail(path, "a parquet table", error) from None
+
+
+def read_tensors(path: str | Path, sha: str | None = None) -> dict[str, torch.Tensor]:
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    path = Path(path)
+    _exists(path)
+    check_sha256(path, sha)
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as error:
+        raise _fail(path, "safetensors", error) from None
+
+
+def open_npy(path: str | Path, mmap: bool = True) -> np.ndarray:
+    """A ``.npy`` array, memory-mapped by default; a truncated or damaged header is refused."""
+    path = Path(path)
+    _exists(path)
+    try:
+        return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as error:
+        raise _fail(path, "a .npy array", error) from None
