@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -169,12 +170,33 @@ def test_actionfree_benchmark_runs_every_cell_and_resumes(tmp_path):
     table = run(preset, tmp_path / "run", progress=False)
     results = [json.loads(line) for line in (tmp_path / "run" / "results.jsonl").read_text().splitlines()]
     cells = {(r["algorithm"], r["data"], r["fraction"], r["seed"]) for r in results}
-    assert len(results) == 2 * len(cells) and len(cells) == 2 * 2 * 3  # algorithms x seeds x data
-    union = EpisodeStore(tmp_path / "run" / "data" / "seed0" / "frac0.5" / "union")
+    assert len(results) == 2 * len(cells) and len(cells) == 2 * 2 * 4  # algorithms x seeds x data
+    union = EpisodeStore(tmp_path / "run" / "data" / "seed0" / "frac0.5" / "union-state")
     assert union.num_episodes == 4 and union.rewards is not None
-    assert "TD3+BC, labelled + IDM-labelled" in table and "| R² (mean over action dims) |" in table
-    policy = tmp_path / "run" / "policies" / "td3bc_idm_frac0.5_seed1" / "policy.safetensors"
+    assert "TD3+BC, labelled + IDM labels (frames)" in table and "| state labeller, R²" in table
+    policy = tmp_path / "run" / "policies" / "td3bc_idm-state_frac0.5_seed1" / "policy.safetensors"
     mtime = policy.stat().st_mtime_ns
     again = run(preset, tmp_path / "run", progress=False)  # resumes: nothing is trained again
     assert policy.stat().st_mtime_ns == mtime
     assert again.split("Wall time")[0] == table.split("Wall time")[0]
+    with pytest.raises(ValueError, match="holds a run of another preset"):
+        run(replace(preset, seeds=1), tmp_path / "run", progress=False)
+
+
+def test_a_state_labeller_reads_the_dynamics_and_labels_a_new_goal_well(tiny_finetune_store, tmp_path):
+    """Point-mass actions follow from (s_t, s_t+1): a state IDM trained on noisy-expert episodes of
+    other goals labels the expert's episodes of a new one."""
+    from dynarep.data.collect import CollectSpec, collect
+    from dynarep.label.idm import LabellerConfig
+    from dynarep.label.label import label
+
+    from .conftest import TINY_ENV
+
+    noisy = collect(
+        tmp_path / "noisy", TINY_ENV, CollectSpec(episodes=20, expert_noise=0.5), workers=1, progress=False
+    )
+    config = LabellerConfig(inputs="state", steps=1000, batch_size=64, validation=0.0)
+    out = label(noisy.root, tiny_finetune_store, tmp_path / "idm", config, "relabel", progress=False)
+    labels = json.loads((out / "meta" / "info.json").read_text())["labels"]
+    assert labels["labeller"]["config"]["inputs"] == "state"
+    assert labels["error_vs_replaced_actions"]["r2"] > 0.5  # 1000 small steps; the benchmark sees 0.97

@@ -36,10 +36,11 @@ from dynarep.label.label import label
 
 TASK_BASE = 3_000_000  # hidden goals apart from every other benchmark's
 ALGORITHMS = ("bc", "td3bc")
-DATA = ("labelled", "idm", "true")
+LABELLERS = ("frames", "state")
 DATA_LABELS = {
     "labelled": "labelled part only",
-    "idm": "labelled + IDM-labelled",
+    "idm-frames": "labelled + IDM labels (frames)",
+    "idm-state": "labelled + IDM labels (states)",
     "true": "true labels for everything",
 }
 
@@ -58,13 +59,17 @@ class ActionFreePreset:
     """Which episodes keep actions (split --pick)."""
     seeds: int = 3
     """Seeds; each has its own hidden goal and data."""
+    labellers: tuple[str, ...] = LABELLERS
+    """Labellers compared: one reading frames t-1..t+1, one reading the states (SSORL's)."""
     idm_steps: int = 500
-    """Labeller training steps."""
+    """Frame labeller's training steps."""
     idm_batch: int = 64
-    """Labeller batch (windows of 3 frames)."""
-    bc_steps: int = 2000
+    """Frame labeller's batch (windows of 3 frames)."""
+    state_idm_steps: int = 2000
+    """State labeller's training steps (an MLP: seconds)."""
+    bc_steps: int = 1000
     """BC steps (state policy, every state column)."""
-    td3bc_steps: int = 5000
+    td3bc_steps: int = 2000
     """TD3+BC critic steps."""
     eval_episodes: int = 50
     """Rollouts per policy."""
@@ -84,9 +89,9 @@ PRESETS = {
         episodes=200,
         fractions=(0.01, 0.05, 0.1),
         seeds=5,
-        idm_steps=2000,
-        idm_batch=128,
-        td3bc_steps=20000,
+        idm_steps=1500,
+        bc_steps=2000,
+        td3bc_steps=5000,
         eval_episodes=100,
     ),
 }
@@ -105,11 +110,14 @@ def run(
     out = Path(out or f"runs/pointmass-actionfree-{preset_name}")
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    atomic_write_json(out / "preset.json", asdict(preset))
+    recorded = out / "preset.json"
+    if recorded.exists() and json.loads(recorded.read_text()) != json.loads(json.dumps(asdict(preset))):
+        raise ValueError(f"{out}: holds a run of another preset (see its preset.json); choose another --out")
+    atomic_write_json(recorded, asdict(preset))
     env = PointMassConfig(episode_steps=preset.episode_steps)
 
     jobs: list[dict[str, Any]] = []
-    idm_errors: dict[tuple[int, float], dict[str, Any]] = {}
+    idm_errors: dict[tuple[str, int, float], dict[str, Any]] = {}
     for i in range(preset.seeds):
         # 1. Data: expert and noisy expert around one hidden goal, with rewards.
         data = out / "data" / f"seed{i}"
@@ -137,16 +145,23 @@ def run(
                     everything, part / "labelled", part / "unlabelled", fraction, preset.pick, seed=i,
                     keep_actions=True, progress=progress,
                 )  # fmt: skip
-            if not (part / "idm").exists():
-                config = LabellerConfig(
-                    steps=preset.idm_steps, batch_size=preset.idm_batch, validation=0.0, seed=i
-                )
-                label(part / "labelled", part / "unlabelled", part / "idm", config, "relabel", progress)
-            if not (part / "union").exists():
-                merge([part / "labelled", part / "idm"], part / "union", progress=progress)
-            labels = json.loads((part / "idm" / "meta" / "info.json").read_text())["labels"]
-            idm_errors[i, fraction] = labels["error_vs_replaced_actions"]
-            stores[fraction] = {"labelled": part / "labelled", "idm": part / "union"}
+            stores[fraction] = {"labelled": part / "labelled"}
+            for inputs in preset.labellers:
+                labelled, union = part / f"idm-{inputs}", part / f"union-{inputs}"
+                if not labelled.exists():
+                    config = LabellerConfig(
+                        inputs=inputs,
+                        steps=preset.idm_steps if inputs == "frames" else preset.state_idm_steps,
+                        batch_size=preset.idm_batch,
+                        validation=0.0,
+                        seed=i,
+                    )
+                    label(part / "labelled", part / "unlabelled", labelled, config, "relabel", progress)
+                if not union.exists():
+                    merge([part / "labelled", labelled], union, progress=progress)
+                labels = json.loads((labelled / "meta" / "info.json").read_text())["labels"]
+                idm_errors[inputs, i, fraction] = labels["error_vs_replaced_actions"]
+                stores[fraction][f"idm-{inputs}"] = union
 
         # 3. One policy job per (algorithm, data, fraction).
         for fraction, by_data in stores.items():
@@ -214,7 +229,7 @@ def train_and_evaluate(job: dict[str, Any]) -> str:
 
 def format_table(
     records: list[dict[str, Any]],
-    idm_errors: dict[tuple[int, float], dict[str, Any]],
+    idm_errors: dict[tuple[str, int, float], dict[str, Any]],
     preset: ActionFreePreset,
     seconds: float,
 ) -> str:
@@ -229,8 +244,9 @@ def format_table(
         header,
         "|" + "---|" * (len(fractions) + 1),
     ]
+    rows = ("labelled", *[f"idm-{inputs}" for inputs in preset.labellers], "true")
     for algorithm in ALGORITHMS:
-        for data in DATA:
+        for data in rows:
             cells = []
             for fraction in fractions:
                 # 100 % labelled, and the 'true' row at every fraction, is one dataset per seed
@@ -250,12 +266,21 @@ def format_table(
         + " |",
     ]
     lines.append("|---|" + "---|" * len(preset.fractions))
-    for key, label_text in (("mse", "MSE"), ("r2", "R² (mean over action dims)")):
-        values = [np.mean([idm_errors[s, f][key] for s in range(preset.seeds)]) for f in preset.fractions]
-        lines.append(f"| {label_text} | " + " | ".join(f"{v:.3f}" for v in values) + " |")
+    for inputs in preset.labellers:
+        for key, label_text in (("mse", "MSE"), ("r2", "R² (mean over action dims)")):
+            values = [
+                summarize([idm_errors[inputs, s, f][key] for s in range(preset.seeds)])
+                for f in preset.fractions
+            ]
+            lines.append(
+                f"| {inputs} labeller, {label_text} | "
+                + " | ".join(f"{v.mean:.3f} ± {v.se:.3f}" for v in values)
+                + " |"
+            )
     lines += [
         "",
-        f"Policies read the true state (x, y, vx, vy); the labeller reads frames t-1, t, t+1 (32 px). "
+        f"Policies read the true state (x, y, vx, vy); the labellers read frames t-1, t, t+1 (32 px) "
+        "or the states s_t-1, s_t, s_t+1. "
         f"Labelled episodes drawn by rule '{preset.pick}'. Success = within 1.5 cm of the hidden goal "
         f"at any step of 100. Wall time {seconds / 60:.1f} min.",
     ]

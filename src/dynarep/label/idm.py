@@ -5,12 +5,16 @@ a policy that only sees the past. Every frame of the window goes through one enc
 spatial-softmax encoder, optionally started from a pretrained ID encoder); the embeddings are
 concatenated and an MLP predicts the action. Windows are clamped at episode edges (the first frame
 repeats as its own past), so every frame of an episode gets a label.
+
+With ``inputs="state"`` the labeller reads the window of ``observation.state`` vectors instead, as
+SSORL's IDM does (s_{t-1}, s_t, s_{t+1}): for data that carry proprioception but no actions, and
+to separate what the labels lose to perception from what they lose to the labeller itself.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Literal
 
 import numpy as np
 import torch
@@ -25,6 +29,8 @@ from dynarep.nets.mlp import mlp
 class LabellerConfig(Checked):
     """Settings of the inverse dynamics labeller."""
 
+    inputs: Literal["frames", "state"] = "frames"
+    """What the labeller reads around t: camera frames, or observation.state vectors."""
     past: Annotated[int, AT_LEAST_0] = 1
     """Frames before t the model sees."""
     future: Annotated[int, AT_LEAST_0] = 1
@@ -64,6 +70,20 @@ class InverseDynamicsLabeller(nn.Module):
         return self.head(z)
 
 
+class StateLabeller(nn.Module):
+    """(B, W, D) state windows -> (B, action_dim); states normalised by the labelled data's stats."""
+
+    def __init__(self, mean: Tensor, std: Tensor, window: int, action_dim: int) -> None:
+        super().__init__()
+        self.register_buffer("mean", mean.float())
+        self.register_buffer("std", std.float())
+        self.window = window
+        self.head = mlp(window * len(mean), action_dim)
+
+    def forward(self, windows: Tensor) -> Tensor:
+        return self.head(((windows - self.mean) / self.std).flatten(1))
+
+
 def window_rows(store: EpisodeStore, rows: np.ndarray, offsets: tuple[int, ...]) -> np.ndarray:
     """(len(rows), W) frame rows of each window, clamped to the frame's own episode."""
     episode = store.episode_index[rows]
@@ -78,3 +98,8 @@ def gather(store: EpisodeStore, rows: np.ndarray, offsets: tuple[int, ...]) -> T
     return torch.from_numpy(np.asarray(store.images[indices.reshape(-1)])).view(
         *indices.shape, *store.images.shape[1:]
     )
+
+
+def gather_states(store: EpisodeStore, rows: np.ndarray, offsets: tuple[int, ...]) -> Tensor:
+    """float32 state windows (len(rows), W, state_dim) around ``rows``."""
+    return torch.from_numpy(store.states[window_rows(store, rows, offsets)])

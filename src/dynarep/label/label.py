@@ -31,13 +31,20 @@ from dynarep.data.store import (
 from dynarep.data.store_writer import check_new_store, staged_folder
 from dynarep.evaluate.offline import action_errors
 from dynarep.files import checksums, read_parquet
-from dynarep.label.idm import InverseDynamicsLabeller, LabellerConfig, gather
+from dynarep.label.idm import (
+    InverseDynamicsLabeller,
+    LabellerConfig,
+    StateLabeller,
+    gather,
+    gather_states,
+)
 from dynarep.nets.encoder import ConvEncoder, default_encoder_config
 from dynarep.train.checkpoint import save_weights
 from dynarep.train.encoder_io import load_encoder
 from dynarep.train.schedule import cosine_lr, make_optimizer, set_lr
 
 EXISTING = ("error", "keep", "relabel")
+Labeller = InverseDynamicsLabeller | StateLabeller
 PREDICT_BATCH = 256
 
 
@@ -96,7 +103,12 @@ def check_inputs(
             f"--labelled {labelled.root} comes from environment {env_a!r}, --unlabelled {unlabelled.root} "
             f"from {env_b!r}; a labeller only transfers within one environment"
         )
-    if labelled.image_size != unlabelled.image_size:
+    if config.inputs == "state" and labelled.states.shape[1] != unlabelled.states.shape[1]:
+        raise StoreError(
+            f"--inputs state: --labelled {labelled.root} holds {labelled.states.shape[1]}-d states, "
+            f"--unlabelled {unlabelled.root} {unlabelled.states.shape[1]}-d"
+        )
+    if config.inputs == "frames" and labelled.image_size != unlabelled.image_size:
         raise StoreError(
             f"--labelled {labelled.root} holds {labelled.image_size} px frames, --unlabelled "
             f"{unlabelled.root} {unlabelled.image_size} px; import or collect them at one size"
@@ -122,9 +134,14 @@ def check_inputs(
             )
 
 
+def windows(store: EpisodeStore, rows: np.ndarray, config: LabellerConfig) -> torch.Tensor:
+    """The labeller's input around each row: frame windows or state windows."""
+    return (gather if config.inputs == "frames" else gather_states)(store, rows, config.offsets)
+
+
 def train_labeller(
     store: EpisodeStore, config: LabellerConfig, progress: bool
-) -> tuple[InverseDynamicsLabeller, dict[str, Any]]:
+) -> tuple[Labeller, dict[str, Any]]:
     """Fit on most labelled episodes; the labelling error on the held-out ones (MSE, R² per dim)."""
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
@@ -133,7 +150,12 @@ def train_labeller(
     val_episodes, train_episodes = order[:held], order[held:]
     train_rows = np.flatnonzero(np.isin(store.episode_index, train_episodes) & store.has_action)
     val_rows = np.flatnonzero(np.isin(store.episode_index, val_episodes) & store.has_action)
-    if config.encoder:
+    if config.inputs == "state":
+        states = torch.from_numpy(store.states[train_rows])
+        model: Labeller = StateLabeller(
+            states.mean(0), states.std(0) + 1e-3, len(config.offsets), store.action_dim
+        )
+    elif config.encoder:
         encoder = load_encoder(config.encoder)
         if encoder.config.image_size != store.image_size:
             raise ValueError(
@@ -143,7 +165,8 @@ def train_labeller(
         encoder = ConvEncoder(default_encoder_config(store.image_size))
         sample = rng.choice(len(store.images), size=min(5000, len(store.images)), replace=False)
         encoder.set_mean_frame(torch.from_numpy(np.asarray(store.images[np.sort(sample)])))
-    model = InverseDynamicsLabeller(encoder, len(config.offsets), store.action_dim)
+    if config.inputs == "frames":
+        model = InverseDynamicsLabeller(encoder, len(config.offsets), store.action_dim)
     optimizer = make_optimizer(model, config.lr, config.batch_size, config.weight_decay)
     peak = optimizer.param_groups[0]["lr"]
     actions = torch.from_numpy(store.actions)
@@ -151,7 +174,7 @@ def train_labeller(
     for step in tqdm(range(config.steps), desc="train labeller", unit="step", disable=not progress):
         set_lr(optimizer, cosine_lr(peak, step, config.steps))
         rows = rng.choice(train_rows, size=config.batch_size)
-        loss = torch.mean((model(gather(store, rows, config.offsets)) - actions[rows]) ** 2)
+        loss = torch.mean((model(windows(store, rows, config)) - actions[rows]) ** 2)
         if not torch.isfinite(loss):
             raise RuntimeError(
                 f"label: the labeller's loss is {loss.item()} at step {step}; try a lower --lr"
@@ -170,19 +193,17 @@ def train_labeller(
 
 @torch.no_grad()
 def _predict_rows(
-    model: InverseDynamicsLabeller, store: EpisodeStore, rows: np.ndarray, config: LabellerConfig
+    model: Labeller, store: EpisodeStore, rows: np.ndarray, config: LabellerConfig
 ) -> np.ndarray:
     return np.concatenate(
         [
-            model(gather(store, rows[i : i + PREDICT_BATCH], config.offsets)).numpy()
+            model(windows(store, rows[i : i + PREDICT_BATCH], config)).numpy()
             for i in range(0, len(rows), PREDICT_BATCH)
         ]
     )
 
 
-def predict(
-    model: InverseDynamicsLabeller, store: EpisodeStore, config: LabellerConfig, progress: bool
-) -> np.ndarray:
+def predict(model: Labeller, store: EpisodeStore, config: LabellerConfig, progress: bool) -> np.ndarray:
     """A label for every frame of ``store`` (float32, (frames, action_dim))."""
     rows = np.arange(len(store.images))
     parts = []
@@ -191,14 +212,12 @@ def predict(
     return np.concatenate(parts).astype(np.float32)
 
 
-def _save_labeller(
-    folder: Path, model: InverseDynamicsLabeller, config: LabellerConfig, store: EpisodeStore
-) -> str:
+def _save_labeller(folder: Path, model: Labeller, config: LabellerConfig, store: EpisodeStore) -> str:
     info = {
         "kind": "dynarep.labeller/v1",
         "config": asdict(config),
         "offsets": list(config.offsets),
-        "encoder": model.encoder.config.to_dict(),
+        "encoder": model.encoder.config.to_dict() if config.inputs == "frames" else None,
         "action_dim": store.action_dim,
     }
     return save_weights(folder / "labeller", model, info)
