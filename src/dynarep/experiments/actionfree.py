@@ -14,16 +14,13 @@ disk, so an interrupted run resumes where it stopped.
 
 from __future__ import annotations
 
-import concurrent.futures as futures
 import json
-import multiprocessing
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
 from dynarep.data.collect import CollectSpec, collect
 from dynarep.data.merge import merge
@@ -31,6 +28,7 @@ from dynarep.data.split import split_store
 from dynarep.data.store import atomic_write_bytes, atomic_write_json
 from dynarep.envs.pointmass import PointMassConfig
 from dynarep.evaluate.stats import summarize
+from dynarep.experiments.jobs import run_jobs
 from dynarep.label.idm import LabellerConfig
 from dynarep.label.label import label
 
@@ -181,21 +179,8 @@ def run(
                         }
                     )
 
-    # 4. Train and roll out every policy in worker processes.
-    todo = [job for job in jobs if not Path(job["results"]).exists()]
-    bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc="train+evaluate", unit="job",
-               disable=not progress)  # fmt: skip
-    if todo:
-        context = multiprocessing.get_context("spawn")
-        with futures.ProcessPoolExecutor(preset.workers, mp_context=context) as pool:
-            for done in futures.as_completed([pool.submit(train_and_evaluate, job) for job in todo]):
-                done.result()
-                bar.update()
-    bar.close()
-
-    # 5. Results.
-    records = [json.loads(line) for job in jobs for line in Path(job["results"]).read_text().splitlines()]
-    atomic_write_bytes(out / "results.jsonl", "".join(json.dumps(r) + "\n" for r in records).encode())
+    # 4. Train and roll out every policy in worker processes; 5. the table.
+    records = run_jobs(jobs, train_and_evaluate, preset.workers, out, "train+evaluate", progress)
     table = format_table(records, idm_errors, preset, time.perf_counter() - started)
     (out / "report.md").write_text(table + "\n")
     return table

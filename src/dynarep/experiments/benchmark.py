@@ -9,20 +9,17 @@ benchmark resumes where it stopped. The suite (``suites.py``) says which environ
 
 from __future__ import annotations
 
-import concurrent.futures as futures
 import json
-import multiprocessing
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 from dynarep.data.collect import CollectSpec, collect
 from dynarep.data.store import atomic_write_bytes, atomic_write_json
 from dynarep.envs import make_environment
 from dynarep.evaluate.probe import ProbeConfig, probe
+from dynarep.experiments.jobs import run_jobs
 from dynarep.experiments.presets import PRETRAINED_BACKBONE, Preset
 from dynarep.experiments.report import write_report
 from dynarep.experiments.suites import Suite, get_preset, get_suite
@@ -181,25 +178,9 @@ def run(
                             "extra": {"target": target} if len(targets) > 1 else {},
                         }
                     )
-    todo = [job for job in jobs if not Path(job["results"]).exists()]
-    bar = tqdm(
-        total=len(jobs),
-        initial=len(jobs) - len(todo),
-        desc="finetune+evaluate",
-        unit="job",
-        disable=not progress,
-    )
-    if todo:
-        context = multiprocessing.get_context("spawn")
-        with futures.ProcessPoolExecutor(preset.workers, mp_context=context) as pool:
-            for done in futures.as_completed([pool.submit(finetune_and_evaluate, job) for job in todo]):
-                done.result()
-                bar.update()
-    bar.close()
+    records = run_jobs(jobs, finetune_and_evaluate, preset.workers, out, "finetune+evaluate", progress)
 
     # 5. Results.
-    records = [json.loads(line) for job in jobs for line in Path(job["results"]).read_text().splitlines()]
-    atomic_write_bytes(out / "results.jsonl", "".join(json.dumps(r) + "\n" for r in records).encode())
     probe_target = next(iter(make_environment(env).probe_targets))
     wall_seconds = time.perf_counter() - started
     return write_report(out, records, preset, suite, probes, wall_seconds, probe_target)

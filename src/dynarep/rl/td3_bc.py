@@ -19,7 +19,6 @@ tensordict and a C++ extension for one loss function; the algorithm is the 60 li
 from __future__ import annotations
 
 import copy
-import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -32,9 +31,9 @@ from torch import Tensor, nn
 from tqdm import tqdm
 
 from dynarep.config_checks import AT_LEAST_1, FRACTION, POSITIVE, Checked
-from dynarep.data.store import EpisodeStore, StoreError, atomic_write_json
+from dynarep.data.store import EpisodeStore, StoreError
 from dynarep.train.finetune import state_columns_for
-from dynarep.train.policy import Policy, save_policy
+from dynarep.train.policy import Policy, write_policy_folder
 from dynarep.train.pretrain import TrainingDiverged
 
 
@@ -195,17 +194,9 @@ def offline_rl(
     columns = state_columns_for(store, config.state_columns)
     data = Transitions(store, columns, config.terminal_on_done)
     policy, log = train_td3_bc(data, store.action_dim, columns, config, progress)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in log))
-    info = {
-        "env": store.env_config,
-        "task_index": int(store.episodes["task_index"][0].as_py()),
-        "context": store.contexts[0].tolist(),
+    extra = {
         "offline_rl": {"algorithm": "td3+bc", **asdict(config)},
-        "store": str(Path(store_path).resolve()),
         "transitions": len(data),
         "encoder_path": None,
     }
-    save_policy(out, policy, info)
-    atomic_write_json(out / "config.json", info)
-    return out
+    return write_policy_folder(out, policy, log, store, extra)

@@ -8,7 +8,6 @@ true position.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,11 +19,11 @@ from tqdm import tqdm
 
 from dynarep.config_checks import AT_LEAST_0, AT_LEAST_1, FRACTION, POSITIVE, Checked
 from dynarep.data.augment import random_shift
-from dynarep.data.store import EpisodeStore, StoreError, atomic_write_json
+from dynarep.data.store import EpisodeStore, StoreError
 from dynarep.envs import environment_names, make_environment
 from dynarep.nets.encoder import default_encoder_config
 from dynarep.train.encoder_io import encoder_cameras, load_encoder
-from dynarep.train.policy import Policy, save_policy
+from dynarep.train.policy import Policy, write_policy_folder
 from dynarep.train.pretrain import TrainingDiverged
 from dynarep.train.schedule import cosine_lr, make_optimizer, resolve_device, set_lr
 
@@ -111,19 +110,10 @@ def finetune(
         raise ValueError(f"--policy-type {policy_type!r}: choose frozen, scratch or state")
 
     log = fit(policy, policy_type, inputs, actions, config, generator, resolve_device(device), progress)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in log))
-    info = {
-        "env": store.env_config,
-        "task_index": int(store.episodes["task_index"][0].as_py()),
-        "context": store.contexts[0].tolist(),
-        "finetune": asdict(config),
-        "store": str(Path(store_path).resolve()),
-        "encoder_path": str(Path(encoder_path).resolve()) if encoder_path else None,
-    }
-    save_policy(out, policy.cpu().eval(), info)
-    atomic_write_json(out / "config.json", info)
-    return out
+    encoder = str(Path(encoder_path).resolve()) if encoder_path else None
+    return write_policy_folder(
+        out, policy.cpu().eval(), log, store, {"finetune": asdict(config), "encoder_path": encoder}
+    )
 
 
 def state_columns_for(store: EpisodeStore, which: str) -> tuple[int, ...]:

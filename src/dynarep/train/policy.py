@@ -8,12 +8,14 @@ environment names as the oracle's, e.g. the point mass's position: an oracle bas
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
+from dynarep.data.store import EpisodeStore, atomic_write_json
 from dynarep.nets.encoder import EncoderConfig
 from dynarep.nets.factory import build_encoder, encoder_config_from_dict
 from dynarep.nets.mlp import mlp
@@ -88,3 +90,24 @@ def act(policy: Policy, pixels: Any, positions: Any) -> Any:
     pix = torch.from_numpy(pixels) if policy.uses_pixels else None
     pos = torch.from_numpy(positions) if not policy.uses_pixels else None
     return policy(pix, pos).numpy()
+
+
+def write_policy_folder(
+    out: Path, policy: Policy, log: list[dict[str, Any]], store: EpisodeStore, extra: dict[str, Any]
+) -> Path:
+    """A policy folder as ``dynarep evaluate`` reads it: weights + ``policy.json`` (with the
+    environment, task and context to roll out in, taken from the store's first episode),
+    ``config.json`` and the training ``log.jsonl``; returns ``out``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in log))
+    info = {
+        "env": store.env_config,
+        "task_index": int(store.episodes["task_index"][0].as_py()),
+        "context": store.contexts[0].tolist(),
+        "store": str(store.root.resolve()),
+        **extra,
+    }
+    save_policy(out, policy, info)
+    atomic_write_json(out / "config.json", info)
+    return out
