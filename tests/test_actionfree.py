@@ -200,3 +200,31 @@ def test_a_state_labeller_reads_the_dynamics_and_labels_a_new_goal_well(tiny_fin
     labels = json.loads((out / "meta" / "info.json").read_text())["labels"]
     assert labels["labeller"]["config"]["inputs"] == "state"
     assert labels["error_vs_replaced_actions"]["r2"] > 0.5  # 1000 small steps; the benchmark sees 0.97
+
+
+def test_the_representation_route_pretrains_inverse_dynamics_on_the_union(tiny_store, tmp_path):
+    """split -> label -> merge -> pretrain ID on every episode, IDM labels included."""
+    from dynarep.data.merge import merge
+    from dynarep.data.windows import WindowSampler
+    from dynarep.label.idm import LabellerConfig
+    from dynarep.label.label import label
+    from dynarep.objectives import get_objective
+    from dynarep.train.encoder_io import load_encoder
+    from dynarep.train.pretrain import PretrainConfig, pretrain
+
+    split_store(tiny_store, tmp_path / "l", tmp_path / "u", 0.34, progress=False)
+    config = LabellerConfig(steps=2, batch_size=4, validation=0.0)
+    label(tmp_path / "l", tmp_path / "u", tmp_path / "idm", config, progress=False)
+    union = EpisodeStore(merge([tmp_path / "l", tmp_path / "idm"], tmp_path / "union", progress=False))
+    needs = get_objective("inverse_dynamics")[1].needs
+    batch = WindowSampler(union, needs, seed=0).sample(64)  # windows from labelled and IDM-labelled episodes
+    assert batch.actions.abs().sum() > 0
+    encoder = pretrain(
+        union.root,
+        tmp_path / "id",
+        "inverse_dynamics",
+        None,
+        PretrainConfig(steps=3, batch_size=8),
+        progress=False,
+    )
+    assert load_encoder(encoder).config.image_size == 32
