@@ -69,3 +69,24 @@ def test_ranges_describe_themselves_and_check_tuples():
     with pytest.raises(ConfigError, match="--steps -3: must be at least 0"):
         PretrainConfig(steps=-3)
     check_ranges(PretrainConfig(max_episodes=None))  # None means "unset", not out of range
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["collect", "--out", "{file}", "--episodes", "1"],
+        ["pretrain", "--store", "{store}", "--out", "{file}", "--steps", "1"],
+        ["finetune", "--store", "{store}", "--out", "{file}", "--policy-type", "state", "--steps", "1"],
+        ["offline-rl", "{store}", "--out", "{file}", "--steps", "1"],
+        ["merge", "{store}", "{store}", "--out", "{file}"],
+        ["split", "{store}", "--labelled", "{file}", "--unlabelled", "{out}", "--fraction", "0.5"],
+    ],
+)
+def test_an_out_path_where_a_file_is_is_one_line(argv, tiny_finetune_store, tmp_path, capsys):
+    taken = tmp_path / "taken"
+    taken.write_text("mine")
+    values = {"store": str(tiny_finetune_store), "file": str(taken), "out": str(tmp_path / "new")}
+    assert main([a.format(**values) for a in argv]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and str(taken) in error and "file" in error
+    assert taken.read_text() == "mine" and not (tmp_path / "new").exists()

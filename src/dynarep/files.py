@@ -61,6 +61,14 @@ def _exists(path: Path) -> None:
         raise FileError(f"{path}: missing" if not path.exists() else f"{path}: not a file")
 
 
+def check_folder_path(path: str | Path, flag: str = "--out") -> Path:
+    """Refuse, before any work, an output folder path where a file already is."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise FileError(f"{flag} {path}: a file is there; give a folder path")
+    return path
+
+
 def read_json(path: str | Path) -> Any:
     path = Path(path)
     _exists(path)

@@ -34,7 +34,7 @@ from dynarep.data.store import (
     store_files,
 )
 from dynarep.envs import Environment, env_config_to_dict, make_environment
-from dynarep.files import checksums, open_npy, read_parquet
+from dynarep.files import check_folder_path, checksums, open_npy, read_parquet
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ def collect(
 ) -> EpisodeStore:
     """Write (or finish) the store at ``out`` and return it opened; ``env`` is the config of a
     registered environment (``dynarep.envs``)."""
-    out = Path(out)
+    out = check_folder_path(out)
     environment = make_environment(env)
     # as JSON reads it back (tuples become lists), so that it compares equal to a stored copy
     provenance = json.loads(json.dumps({"env": env_config_to_dict(env), "collection": recorded_spec(spec)}))

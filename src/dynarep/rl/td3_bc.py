@@ -32,6 +32,7 @@ from tqdm import tqdm
 
 from dynarep.config_checks import AT_LEAST_1, FRACTION, POSITIVE, Checked
 from dynarep.data.store import EpisodeStore, StoreError
+from dynarep.files import check_folder_path
 from dynarep.train.finetune import state_columns_for
 from dynarep.train.policy import Policy, write_policy_folder
 from dynarep.train.pretrain import TrainingDiverged
@@ -189,6 +190,7 @@ def offline_rl(
 ) -> Path:
     """Train TD3+BC on every transition of ``store_path``; write a policy folder ``out``."""
     config = config or TD3BCConfig()
+    check_folder_path(out)
     out = Path(out)
     store = EpisodeStore(store_path)
     columns = state_columns_for(store, config.state_columns)

@@ -21,6 +21,7 @@ from dynarep.config_checks import AT_LEAST_0, AT_LEAST_1, FRACTION, POSITIVE, Ch
 from dynarep.data.augment import random_shift
 from dynarep.data.store import EpisodeStore, StoreError
 from dynarep.envs import environment_names, make_environment
+from dynarep.files import check_folder_path
 from dynarep.nets.encoder import default_encoder_config
 from dynarep.train.encoder_io import encoder_cameras, load_encoder
 from dynarep.train.policy import Policy, write_policy_folder
@@ -67,6 +68,7 @@ def finetune(
     ``device``: auto (CUDA when available), cpu, cuda, ...; the saved policy is always on the CPU.
     """
     config = config or FinetuneConfig()
+    check_folder_path(out)
     out = Path(out)
     if policy_type == "frozen" and encoder_path is None:
         raise ValueError("--encoder: a frozen-encoder policy needs a pretrained encoder")

@@ -21,7 +21,7 @@ from tqdm import tqdm
 from dynarep.config_checks import AT_LEAST_0, AT_LEAST_1, POSITIVE, Checked
 from dynarep.data.store import EpisodeStore, atomic_write_json
 from dynarep.data.windows import WindowSampler
-from dynarep.files import read_json, read_tensors
+from dynarep.files import check_folder_path, read_json, read_tensors
 from dynarep.nets.encoder import EncoderConfig, default_encoder_config
 from dynarep.nets.factory import build_encoder
 from dynarep.nets.multicam import MultiCameraConfig
@@ -105,6 +105,7 @@ def pretrain(
     identity, so a run started on one device can be resumed on another.
     """
     config = config or PretrainConfig()
+    check_folder_path(out)
     config_class, objective_class = get_objective(objective)
     objective_config = objective_config if objective_config is not None else config_class()
     out = Path(out)
