@@ -228,3 +228,17 @@ def test_the_representation_route_pretrains_inverse_dynamics_on_the_union(tiny_s
         progress=False,
     )
     assert load_encoder(encoder).config.image_size == 32
+
+
+def test_the_early_fusion_labeller_labels_a_store(tiny_store, tiny_finetune_store, tmp_path):
+    from dynarep.label.idm import LabellerConfig
+    from dynarep.label.label import label
+
+    config = LabellerConfig(fusion="early", steps=3, batch_size=4, validation=0.0)
+    out = label(tiny_store, tiny_finetune_store, tmp_path / "idm", config, "relabel", progress=False)
+    store = EpisodeStore(out)
+    assert store.actions.shape == (len(store.images), 2) and np.abs(store.actions).max() <= 1
+    labels = json.loads((out / "meta" / "info.json").read_text())["labels"]
+    assert labels["labeller"]["config"]["fusion"] == "early"
+    with pytest.raises(ValueError, match="--encoder: only the late-fusion"):
+        label(tiny_store, tiny_finetune_store, tmp_path / "x", replace(config, encoder="runs/id"), "relabel")

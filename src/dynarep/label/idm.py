@@ -6,6 +6,11 @@ spatial-softmax encoder, optionally started from a pretrained ID encoder); the e
 concatenated and an MLP predicts the action. Windows are clamped at episode edges (the first frame
 repeats as its own past), so every frame of an episode gets a label.
 
+With ``fusion="early"`` the window is instead stacked on the channel axis, with the differences
+of consecutive frames beside it, and one conv net reads it all (VPT's IDM fuses time in its first
+layer, a 3-D convolution): a step's action can move an object by a fraction of a pixel, which
+shows in the raw difference of two frames long before it survives a per-frame embedding.
+
 With ``inputs="state"`` the labeller reads the window of ``observation.state`` vectors instead, as
 SSORL's IDM does (s_{t-1}, s_t, s_{t+1}): for data that carry proprioception but no actions, and
 to separate what the labels lose to perception from what they lose to the labeller itself.
@@ -31,6 +36,9 @@ class LabellerConfig(Checked):
 
     inputs: Literal["frames", "state"] = "frames"
     """What the labeller reads around t: camera frames, or observation.state vectors."""
+    fusion: Literal["late", "early"] = "late"
+    """Frames only: late = one encoder per frame, embeddings concatenated (can start from
+    --encoder); early = the window and its frame differences stacked on channels, one conv net."""
     past: Annotated[int, AT_LEAST_0] = 1
     """Frames before t the model sees."""
     future: Annotated[int, AT_LEAST_0] = 1
@@ -68,6 +76,34 @@ class InverseDynamicsLabeller(nn.Module):
         b, w = windows.shape[:2]
         z = self.encoder(windows.flatten(0, 1)).view(b, w * self.encoder.config.embed_dim)
         return self.head(z)
+
+
+class EarlyFusionLabeller(nn.Module):
+    """(B, W, S, S, 3) uint8 windows -> (B, action_dim): frames and their differences on channels,
+    4 conv layers (3x3, 32 channels, strides 2, 1, 1, 1), flattened, the protocol's MLP head."""
+
+    def __init__(self, image_size: int, window: int, action_dim: int, mean_frame: Tensor) -> None:
+        super().__init__()
+        self.window = window
+        layers: list[nn.Module] = []
+        channels, size = 3 * window + 3 * (window - 1), image_size
+        for stride in (2, 1, 1, 1):
+            layers += [nn.Conv2d(channels, 32, 3, stride), nn.GELU()]
+            channels, size = 32, (size - 3) // stride + 1
+        self.conv = nn.Sequential(*layers)
+        self.head = mlp(32 * size * size, action_dim)
+        self.register_buffer("mean_frame", mean_frame.float().mean(0).permute(2, 0, 1))
+
+    def forward(self, windows: Tensor) -> Tensor:
+        frames = (windows.float().permute(0, 1, 4, 2, 3) - self.mean_frame) / 64.0  # (B, W, 3, S, S)
+        differences = (frames[:, 1:] - frames[:, :-1]) * DIFFERENCE_GAIN
+        return self.head(
+            self.conv(torch.cat([frames.flatten(1, 2), differences.flatten(1, 2)], 1)).flatten(1)
+        )
+
+
+DIFFERENCE_GAIN = 8.0
+"""Frame differences are small next to frames (sub-pixel motion): scaled up to a comparable range."""
 
 
 class StateLabeller(nn.Module):

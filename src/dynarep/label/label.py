@@ -32,6 +32,7 @@ from dynarep.data.store_writer import check_new_store, staged_folder
 from dynarep.evaluate.offline import action_errors
 from dynarep.files import checksums, read_parquet
 from dynarep.label.idm import (
+    EarlyFusionLabeller,
     InverseDynamicsLabeller,
     LabellerConfig,
     StateLabeller,
@@ -44,7 +45,7 @@ from dynarep.train.encoder_io import load_encoder
 from dynarep.train.schedule import cosine_lr, make_optimizer, set_lr
 
 EXISTING = ("error", "keep", "relabel")
-Labeller = InverseDynamicsLabeller | StateLabeller
+Labeller = InverseDynamicsLabeller | EarlyFusionLabeller | StateLabeller
 PREDICT_BATCH = 256
 
 
@@ -90,6 +91,8 @@ def check_inputs(
     """Every refusal before any work, each one line naming the flag or store."""
     if existing not in EXISTING:
         raise ValueError(f"--existing {existing!r}: choose one of {', '.join(EXISTING)}")
+    if config.encoder and (config.inputs == "state" or config.fusion == "early"):
+        raise ValueError("--encoder: only the late-fusion frame labeller starts from an encoder")
     if config.past < 0 or config.future < 0 or config.past + config.future == 0:
         raise ValueError("--past/--future: the window needs at least one frame besides t")
     if not labelled.has_actions:
@@ -164,8 +167,11 @@ def train_labeller(
     else:
         encoder = ConvEncoder(default_encoder_config(store.image_size))
         sample = rng.choice(len(store.images), size=min(5000, len(store.images)), replace=False)
-        encoder.set_mean_frame(torch.from_numpy(np.asarray(store.images[np.sort(sample)])))
-    if config.inputs == "frames":
+        mean_frames = torch.from_numpy(np.asarray(store.images[np.sort(sample)]))
+        encoder.set_mean_frame(mean_frames)
+    if config.inputs == "frames" and config.fusion == "early":
+        model = EarlyFusionLabeller(store.image_size, len(config.offsets), store.action_dim, mean_frames)
+    elif config.inputs == "frames":
         model = InverseDynamicsLabeller(encoder, len(config.offsets), store.action_dim)
     optimizer = make_optimizer(model, config.lr, config.batch_size, config.weight_decay)
     peak = optimizer.param_groups[0]["lr"]
@@ -217,7 +223,7 @@ def _save_labeller(folder: Path, model: Labeller, config: LabellerConfig, store:
         "kind": "dynarep.labeller/v1",
         "config": asdict(config),
         "offsets": list(config.offsets),
-        "encoder": model.encoder.config.to_dict() if config.inputs == "frames" else None,
+        "encoder": model.encoder.config.to_dict() if isinstance(model, InverseDynamicsLabeller) else None,
         "action_dim": store.action_dim,
     }
     return save_weights(folder / "labeller", model, info)
