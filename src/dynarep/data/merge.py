@@ -50,23 +50,8 @@ def merge(stores: list[str | Path], out: str | Path, progress: bool = True) -> P
         bar = tqdm(total=total, desc=f"merge into {out.name}", unit="frame", disable=not progress)
         for store in opened:
             sources = _action_sources(store)
-            contexts = store.episodes["context"].to_pylist()
             for e in range(store.num_episodes):
-                rows = np.arange(store.frame_starts[e], store.frame_starts[e] + store.lengths[e] + 1)
-                start = writer.add_episode(
-                    states=store.states[rows],
-                    actions=store.actions[rows],
-                    successes=store.success[rows],
-                    task_index=int(store.episodes["task_index"][e].as_py()),
-                    fps=float(store.info.get("fps", 10)),
-                    context=np.asarray(contexts[e], np.float64),
-                    start_seed=int(store.episodes["start_seed"][e].as_py()),
-                    action_source=sources[rows],
-                    rewards=store.rewards[rows] if with_rewards else None,
-                )
-                for key in store.image_keys:
-                    writer.images[key][start : start + len(rows)] = store.cameras[key][rows]
-                bar.update(len(rows))
+                bar.update(writer.copy_episode(store, e, action_source=sources, with_rewards=with_rewards))
         bar.close()
         same_env = all(s.info.get("env") == first.info.get("env") for s in opened)
         writer.finish(

@@ -35,7 +35,7 @@ def choose_labelled(store: EpisodeStore, fraction: float, pick: str, seed: int) 
         return np.sort(rng.choice(store.num_episodes, size=count, replace=False))
     if store.rewards is None:
         raise StoreError(f"--pick lowest-return: {store.root} records no rewards (next.reward)")
-    returns = np.array([store.rewards[_rows(store, e)][:-1].sum() for e in range(store.num_episodes)])
+    returns = np.array([store.rewards[store.episode_rows(e)][:-1].sum() for e in range(store.num_episodes)])
     lowest = np.argsort(returns, kind="stable")[: max(count, store.num_episodes // 2)]
     return np.sort(rng.choice(lowest, size=count, replace=False))
 
@@ -71,11 +71,6 @@ def split_store(
     return labelled_out, unlabelled_out
 
 
-def _rows(store: EpisodeStore, episode: int) -> np.ndarray:
-    start = store.frame_starts[episode]
-    return np.arange(start, start + store.lengths[episode] + 1)
-
-
 def _write_part(
     store: EpisodeStore,
     episodes: np.ndarray,
@@ -85,22 +80,9 @@ def _write_part(
     progress: bool,
 ) -> None:
     total = int(sum(store.lengths[e] + 1 for e in episodes))
-    contexts = store.episodes["context"].to_pylist()
     with StoreWriter(out, store.image_keys, store.image_size, total) as writer:
         for e in tqdm(episodes, desc=f"split into {out.name}", unit="episode", disable=not progress):
-            rows = _rows(store, int(e))
-            start = writer.add_episode(
-                states=store.states[rows],
-                actions=store.actions[rows] if with_actions else np.zeros((len(rows), 0), np.float32),
-                successes=store.success[rows],
-                task_index=int(store.episodes["task_index"][int(e)].as_py()),
-                fps=float(store.info.get("fps", 10)),
-                context=np.asarray(contexts[int(e)], np.float64),
-                start_seed=int(store.episodes["start_seed"][int(e)].as_py()),
-                rewards=None if store.rewards is None else store.rewards[rows],
-            )
-            for key in store.image_keys:
-                writer.images[key][start : start + len(rows)] = store.cameras[key][rows]
+            writer.copy_episode(store, int(e), with_actions)
         kept = {k: v for k, v in store.info.items() if k in ("env", "env_version", "expert", "fps", "reward")}
         writer.finish(
             {

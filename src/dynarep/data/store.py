@@ -266,6 +266,11 @@ class EpisodeStore:
     def env_config(self) -> dict[str, Any]:
         return dict(self.info["env"])
 
+    def episode_rows(self, episode: int) -> np.ndarray:
+        """Frame rows of one episode, its final (action-less) frame included."""
+        start = int(self.frame_starts[episode])
+        return np.arange(start, start + int(self.lengths[episode]) + 1)
+
     def episode_frame_rows(self, max_episodes: int | None = None) -> np.ndarray:
         """Indices of the frame rows belonging to the first ``max_episodes`` episodes."""
         count = self.num_episodes if max_episodes is None else max_episodes

@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from dynarep.data.store import (
     SCHEMA_VERSION,
+    EpisodeStore,
     StoreError,
     atomic_write_json,
     atomic_write_parquet,
@@ -134,6 +135,32 @@ class StoreWriter:
         )
         self.frames_written += n
         return start
+
+    def copy_episode(
+        self,
+        store: EpisodeStore,
+        episode: int,
+        with_actions: bool = True,
+        action_source: np.ndarray | None = None,
+        with_rewards: bool = True,
+    ) -> int:
+        """Copy one episode of ``store`` (tables and frames of every camera); ``with_actions``
+        False writes it action-free. Returns the number of frames copied."""
+        rows = store.episode_rows(episode)
+        start = self.add_episode(
+            states=store.states[rows],
+            actions=store.actions[rows] if with_actions else np.zeros((len(rows), 0), np.float32),
+            successes=store.success[rows],
+            task_index=int(store.episodes["task_index"][episode].as_py()),
+            fps=float(store.info.get("fps", 10)),
+            context=np.asarray(store.episodes["context"][episode].as_py(), np.float64),
+            start_seed=int(store.episodes["start_seed"][episode].as_py()),
+            action_source=None if action_source is None else action_source[rows],
+            rewards=store.rewards[rows] if with_rewards and store.rewards is not None else None,
+        )
+        for key in store.image_keys:
+            self.images[key][start : start + len(rows)] = store.cameras[key][rows]
+        return len(rows)
 
     def finish(self, info: dict[str, Any]) -> Path:
         """Write the tables and ``meta/info.json``, then move the store into place."""
