@@ -10,6 +10,7 @@ from dynarep.envs.pointmass import (
     goal_for_task,
     start_for_seed,
 )
+from dynarep.envs.rendering import box_downsample
 
 
 def test_goal_is_fixed_by_task_and_inside_arena():
@@ -74,3 +75,19 @@ def test_unsupported_image_size_is_rejected():
 
 def test_start_positions_are_seeded():
     assert np.array_equal(start_for_seed(5), start_for_seed(5))
+
+
+@pytest.mark.parametrize("factor", [2, 3, 4])
+def test_box_downsample_matches_the_float_mean_for_every_block_sum(factor: int) -> None:
+    # blocks whose sums run through every value from 0 to 255 * factor**2, halves and ties included
+    sums = np.arange(255 * factor * factor + 1)
+    blocks = np.zeros((len(sums), factor * factor), dtype=np.int64)
+    for k in range(factor * factor):
+        blocks[:, k] = np.clip(sums - 255 * k, 0, 255)
+    # one column of blocks: block n fills rows n*factor .. n*factor+factor-1, on all three channels
+    image = np.repeat(blocks.reshape(len(sums) * factor, factor)[:, :, None], 3, axis=2).astype(np.uint8)
+    reference = np.round(
+        image.reshape(len(sums), factor, 1, factor, 3).astype(np.float32).mean(axis=(1, 3))
+    ).astype(np.uint8)
+    np.testing.assert_array_equal(box_downsample(image, factor), reference)
+    np.testing.assert_array_equal(reference[:, 0, 0], np.round(sums.astype(np.float32) / factor**2))

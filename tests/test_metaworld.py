@@ -63,6 +63,7 @@ def test_success_only_collection_errors_when_the_expert_cannot_succeed(tmp_path)
     spec = CollectSpec(episodes=1, success_only=True, max_retries=1)
     with pytest.raises(StoreError, match="--success-only: the expert failed"):
         collect(tmp_path / "s", hopeless, spec, workers=1, progress=False)
+    assert not (tmp_path / "s").exists()  # nothing left to block the corrected command
 
 
 def test_collected_store_records_environment_and_version(tmp_path):

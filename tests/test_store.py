@@ -9,7 +9,7 @@ import pytest
 
 from dynarep.data.collect import CollectSpec, _write_chunks, collect, recorded_spec
 from dynarep.data.store import EpisodeStore, StoreError
-from dynarep.envs import env_config_to_dict
+from dynarep.envs import env_config_to_dict, make_environment
 from dynarep.files import FileError
 from tests.conftest import TINY_ENV
 
@@ -41,7 +41,7 @@ def test_interrupted_collection_resumes_without_duplicates(tmp_path, tiny_store)
     (chunks / "spec.json").write_text(
         json.dumps({"env": env_config_to_dict(TINY_ENV), "collection": recorded_spec(spec)}, indent=2)
     )
-    _write_chunks(env_config_to_dict(TINY_ENV), spec.__dict__, str(chunks), [0, 3])  # an interrupted run
+    _write_chunks(make_environment(TINY_ENV), spec, chunks, [0, 3])  # an interrupted run
     (chunks / "episode_000001.npy").write_bytes(b"partial")  # a half-written chunk without its parquet
     store = collect(out, TINY_ENV, spec, workers=1, progress=False)
     reference = EpisodeStore(tiny_store)

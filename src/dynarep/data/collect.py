@@ -91,16 +91,11 @@ def _chunk_paths(chunks: Path, index: int) -> tuple[Path, Path]:
     return chunks / f"episode_{index:06d}.npy", chunks / f"episode_{index:06d}.parquet"
 
 
-def _write_chunks(
-    env_dict: dict[str, Any], spec_dict: dict[str, Any], chunks: str, indices: list[int]
-) -> int:
-    """Worker entry point: record episodes and write each as an atomic chunk."""
-    environment = make_environment(env_dict)
-    spec = CollectSpec(**spec_dict)
+def _write_chunks(environment: Environment, spec: CollectSpec, chunks: Path, indices: list[int]) -> int:
+    """Record episodes and write each as an atomic chunk."""
     episodes = record_with_retries(environment, spec, indices)
-    environment.close()
     for index, episode in zip(indices, episodes, strict=True):
-        frames_path, table_path = _chunk_paths(Path(chunks), index)
+        frames_path, table_path = _chunk_paths(chunks, index)
         table = frame_table(episode, index, environment.fps).replace_schema_metadata(
             {
                 "start_seed": str(episode.start_seed),
@@ -110,6 +105,21 @@ def _write_chunks(
         atomic_save_npy(frames_path, episode.frames)
         atomic_write_parquet(table_path, table)  # written last: its presence marks the chunk done
     return len(indices)
+
+
+_WORKER_ENVIRONMENT: dict[str, Environment] = {}
+
+
+def _write_chunks_in_worker(
+    env_dict: dict[str, Any], spec_dict: dict[str, Any], chunks: str, indices: list[int]
+) -> int:
+    """Worker entry point. The worker keeps one environment for all its batches (a simulator and a
+    GL context cost ~0.2 s to create); it is released when the pool's process exits."""
+    key = json.dumps(env_dict, sort_keys=True)
+    if key not in _WORKER_ENVIRONMENT:
+        _WORKER_ENVIRONMENT.clear()
+        _WORKER_ENVIRONMENT[key] = make_environment(env_dict)
+    return _write_chunks(_WORKER_ENVIRONMENT[key], CollectSpec(**spec_dict), Path(chunks), indices)
 
 
 def collect(
@@ -134,8 +144,33 @@ def collect(
             raise StoreError(f"{info_path}: a different store already exists here ({found})")
         return store
     environment.check_available()
+    created = not out.exists()
     chunks = out / "chunks"
+    fresh = not chunks.exists()
     chunks.mkdir(parents=True, exist_ok=True)
+    try:
+        _write_missing_chunks(out, chunks, environment, spec, provenance, workers, batch, progress)
+    except StoreError:
+        # a refusal (e.g. --success-only out of retries) repeats on a re-run, so its partial chunks
+        # would only block the corrected command; an interruption or crash keeps them for resuming
+        if fresh:
+            shutil.rmtree(out if created else chunks)
+        raise
+    _assemble(out, chunks, environment, spec, provenance)
+    return EpisodeStore(out)
+
+
+def _write_missing_chunks(
+    out: Path,
+    chunks: Path,
+    environment: Environment,
+    spec: CollectSpec,
+    provenance: dict[str, Any],
+    workers: int,
+    batch: int,
+    progress: bool,
+) -> None:
+    """Record every episode that has no finished chunk yet."""
     spec_file = chunks / "spec.json"
     if spec_file.exists():
         if json.loads(spec_file.read_text()) != provenance:
@@ -152,18 +187,20 @@ def collect(
         disable=not progress,
     )
     if groups:
-        args = (provenance["env"], asdict(spec), str(chunks))
         if workers <= 1 or len(groups) == 1:  # one batch: starting processes costs more than it saves
-            for group in groups:
-                bar.update(_write_chunks(*args, group))
+            try:
+                for group in groups:
+                    bar.update(_write_chunks(environment, spec, chunks, group))
+            finally:
+                environment.close()
         else:
+            args = (provenance["env"], asdict(spec), str(chunks))
             context = multiprocessing.get_context("spawn")
             with futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-                for done in futures.as_completed([pool.submit(_write_chunks, *args, g) for g in groups]):
+                jobs = [pool.submit(_write_chunks_in_worker, *args, g) for g in groups]
+                for done in futures.as_completed(jobs):
                     bar.update(done.result())
     bar.close()
-    _assemble(out, chunks, environment, spec, provenance)
-    return EpisodeStore(out)
 
 
 def recorded_spec(spec: CollectSpec) -> dict[str, Any]:
