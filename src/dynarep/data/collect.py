@@ -221,28 +221,30 @@ def _assemble(out: Path, chunks: Path, environment: Environment, spec: CollectSp
         tables.append(table)
         frame_count += table.num_rows
     size = environment.image_size
-    images = np.lib.format.open_memmap(
-        chunks / "assembled.npy", mode="w+", dtype=np.uint8, shape=(frame_count, size, size, 3)
-    )
-    for i, table in enumerate(tables):
-        frames = open_npy(_chunk_paths(chunks, i)[0], mmap=False)
-        images[start : start + len(frames)] = frames
-        meta = table.schema.metadata
-        success = table["next.success"].to_numpy()
-        rows.append(
-            {
-                "episode_index": i,
-                "task_index": spec.task_of(i),
-                "start_seed": int(meta[b"start_seed"]),
-                "context": [float(x) for x in meta[b"context"].split(b",")],
-                "length": table.num_rows - 1,
-                "frame_start": start,
-                "success": bool(success.any()),
-            }
-        )
-        start += len(frames)
-    images.flush()
-    del images
+    # streamed into the file, not through a memory map: the process's resident memory stays at one
+    # episode's frames instead of growing to the whole store's
+    with (chunks / "assembled.npy").open("wb") as assembled:
+        header = {"descr": "|u1", "fortran_order": False, "shape": (frame_count, size, size, 3)}
+        np.lib.format.write_array_header_1_0(assembled, header)
+        for i, table in enumerate(tables):
+            frames_path = _chunk_paths(chunks, i)[0]
+            frames = open_npy(frames_path, mmap=False)
+            if frames.dtype != np.uint8 or frames.shape != (table.num_rows, size, size, 3):
+                raise StoreError(f"{frames_path}: {frames.dtype} {frames.shape}, not its episode's frames")
+            assembled.write(np.ascontiguousarray(frames).data)
+            meta = table.schema.metadata
+            rows.append(
+                {
+                    "episode_index": i,
+                    "task_index": spec.task_of(i),
+                    "start_seed": int(meta[b"start_seed"]),
+                    "context": [float(x) for x in meta[b"context"].split(b",")],
+                    "length": table.num_rows - 1,
+                    "frame_start": start,
+                    "success": bool(table["next.success"].to_numpy().any()),
+                }
+            )
+            start += len(frames)
     image_path = out / "images" / f"{IMAGE_KEY}.npy"
     image_path.parent.mkdir(parents=True, exist_ok=True)
     (chunks / "assembled.npy").replace(image_path)

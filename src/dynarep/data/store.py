@@ -207,9 +207,7 @@ class EpisodeStore:
             raise StoreError(f"{image_path}: missing")
         if self.verify:
             check_sha256(image_path, self.checksums.get(f"images/{key}.npy"))
-        images = open_npy(image_path)
-        if in_memory:
-            images = np.ascontiguousarray(images)
+        images = open_npy(image_path, mmap=not in_memory)  # read straight into RAM: no mapped copy
         if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
             raise StoreError(
                 f"{image_path}: expected uint8 frames (N, H, W, 3), got {images.dtype} {images.shape}"

@@ -83,6 +83,18 @@ class SpatialSoftmax(nn.Module):
         return (attention @ self.grid).flatten(1)  # (B, 2K)
 
 
+def mean_of_frames(frames: Tensor) -> Tensor:
+    """The float32 mean of uint8 frames (N, H, W, C) over N.
+
+    Exact integer sums, a few hundred frames at a time, then one division: the same values as
+    ``frames.float().mean(0)`` without a float copy of every frame (61 MB for 5000 frames at
+    32 px, 420 MB at 84 px)."""
+    total = torch.zeros(frames.shape[1:], dtype=torch.int64)
+    for chunk in frames.split(512):
+        total += chunk.sum(dim=0, dtype=torch.int64)
+    return total.float() / max(len(frames), 1)
+
+
 class ConvEncoder(nn.Module):
     """φ: uint8 frames (B, H, W, 3) -> embeddings (B, embed_dim) in [-1, 1]."""
 
@@ -105,7 +117,7 @@ class ConvEncoder(nn.Module):
     @torch.no_grad()
     def set_mean_frame(self, frames: Tensor) -> None:
         """Set the normalisation from uint8 frames (N, H, W, 3) of the training data."""
-        self.mean_frame.copy_(frames.float().mean(dim=0).permute(2, 0, 1))
+        self.mean_frame.copy_(mean_of_frames(frames).permute(2, 0, 1))
 
     def normalize(self, frames: Tensor) -> Tensor:
         """uint8 frames (B, S, S, 3) -> the network's input (B, 3, S, S): minus the mean frame, / 64."""

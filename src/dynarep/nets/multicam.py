@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from dynarep.nets.encoder import ConvEncoder, EncoderConfig
+from dynarep.nets.encoder import ConvEncoder, EncoderConfig, mean_of_frames
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class MultiCameraEncoder(nn.Module):
 
     @torch.no_grad()
     def set_mean_frame(self, frames: Tensor) -> None:
-        self.mean_frame.copy_(frames.float().mean(dim=0).permute(2, 0, 1))
+        self.mean_frame.copy_(mean_of_frames(frames).permute(2, 0, 1))
 
     def normalize(self, frames: Tensor) -> Tensor:
         size, channels = self.config.image_size, self.config.in_channels

@@ -109,7 +109,7 @@ def pretrain(
     config_class, objective_class = get_objective(objective)
     objective_config = objective_config if objective_config is not None else config_class()
     out = Path(out)
-    store = EpisodeStore(store_path, in_memory=True).use_cameras(config.cameras)
+    store = EpisodeStore(store_path).use_cameras(config.cameras)
     encoder_config = encoder_config or default_encoder_config(store.image_size)
     if len(store.camera_keys) > 1 and not isinstance(encoder_config, MultiCameraConfig):
         encoder_config = MultiCameraConfig(
