@@ -142,3 +142,29 @@ def test_a_run_of_an_older_revision_of_the_loss_is_not_taken_for_a_finished_run(
     (tmp_path / "config.json").write_text(json.dumps(stored))
     with pytest.raises(ValueError, match=r"another configuration \(objective_revision\)"):
         run()
+
+
+def test_a_store_too_large_for_memory_is_memory_mapped_with_the_same_result(
+    tiny_store, tmp_path, monkeypatch
+):
+    from dynarep.data.store import frames_fit_in_memory
+    from dynarep.train import pretrain as pretrain_module
+
+    assert frames_fit_in_memory(tiny_store) and not frames_fit_in_memory(tiny_store, share=1e-12)
+    loaded = load_file(
+        str(pretrain(tiny_store, tmp_path / "ram", "inverse_dynamics", config=TINY, progress=False))
+    )
+    opened = []
+    original = pretrain_module.EpisodeStore
+
+    def spy(root, in_memory=False, verify=False):
+        opened.append(in_memory)
+        return original(root, in_memory, verify)
+
+    monkeypatch.setattr(pretrain_module, "frames_fit_in_memory", lambda root: False)
+    monkeypatch.setattr(pretrain_module, "EpisodeStore", spy)
+    mapped = load_file(
+        str(pretrain(tiny_store, tmp_path / "map", "inverse_dynamics", config=TINY, progress=False))
+    )
+    assert opened == [False]
+    assert all(torch.equal(loaded[k], mapped[k]) for k in loaded)

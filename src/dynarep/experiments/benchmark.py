@@ -201,6 +201,7 @@ def finetune_and_evaluate(job: dict[str, Any]) -> str:
         config = replace(
             config, steps=preset.scratch_steps, batch_size=preset.scratch_batch, shift=preset.scratch_shift
         )
+    config = replace(config, **job.get("finetune", {}))  # a sweep's overrides (dropout, weight_decay, ...)
     finetune(job["store"], job["out"], policy_type, job["encoder"], config, progress=False)
     records = evaluate(
         job["out"],

@@ -19,7 +19,7 @@ import torch
 from tqdm import tqdm
 
 from dynarep.config_checks import AT_LEAST_0, AT_LEAST_1, POSITIVE, Checked
-from dynarep.data.store import EpisodeStore, atomic_write_json
+from dynarep.data.store import EpisodeStore, atomic_write_json, frames_fit_in_memory
 from dynarep.data.windows import WindowSampler
 from dynarep.files import check_folder_path, read_json, read_tensors
 from dynarep.nets.encoder import EncoderConfig, default_encoder_config
@@ -109,7 +109,8 @@ def pretrain(
     config_class, objective_class = get_objective(objective)
     objective_config = objective_config if objective_config is not None else config_class()
     out = Path(out)
-    store = EpisodeStore(store_path).use_cameras(config.cameras)
+    in_memory = frames_fit_in_memory(store_path)  # else memory-mapped: a store larger than RAM still trains
+    store = EpisodeStore(store_path, in_memory=in_memory).use_cameras(config.cameras)
     encoder_config = encoder_config or default_encoder_config(store.image_size)
     if len(store.camera_keys) > 1 and not isinstance(encoder_config, MultiCameraConfig):
         encoder_config = MultiCameraConfig(
