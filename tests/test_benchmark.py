@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from dynarep.experiments.benchmark import run
 from dynarep.experiments.presets import POINTMASS_PRESETS as PRESETS
 from dynarep.experiments.presets import Preset
@@ -36,6 +38,23 @@ def test_benchmark_runs_every_method_and_resumes(tmp_path):
     assert "success vs demos" in report
     id_row = next(line for line in report.splitlines() if line.startswith("| ID") and "(0.72)" in line)
     assert id_row.count("|") == len(TINY.demos) + 2  # one "ours (published)" cell per demo count
+    # paired comparisons: ID against each other method at each demo count, differences consistent
+    success = {}
+    for r in records:
+        success.setdefault((r["method"], r["demos"], r["finetune_seed"]), []).append(r["success"])
+    section = report.split("| P(improvement) |", 1)[1]
+    paired = [line for line in section.splitlines() if line.startswith("| BC (multitask")]
+    assert len(paired) == len(TINY.demos)
+    demos = int(paired[0].split("|")[2])
+    expected = (
+        sum(
+            sum(success[("inverse_dynamics", demos, i)]) / TINY.eval_episodes
+            - sum(success[("bc", demos, i)]) / TINY.eval_episodes
+            for i in range(TINY.seeds)
+        )
+        / TINY.seeds
+    )
+    assert float(paired[0].split("|")[3].split("±")[0]) == pytest.approx(expected, abs=0.006)
     # two seeds, two hidden goals
     assert len({r["task_id"] for r in records}) == 2
     # a second run finds everything done and redoes nothing

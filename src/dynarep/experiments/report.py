@@ -10,7 +10,12 @@ from typing import Any
 import numpy as np
 
 from dynarep.data.store import atomic_write_bytes
-from dynarep.evaluate.stats import summarize
+from dynarep.evaluate.stats import (
+    paired_difference,
+    probability_of_improvement,
+    stratified_bootstrap_ci,
+    summarize,
+)
 
 LABELS = {
     "inverse_dynamics": "ID (inverse dynamics)",
@@ -110,6 +115,35 @@ def comparison_table(
     return "\n".join(lines)
 
 
+def paired_table(
+    records: list[dict[str, Any]], methods: tuple[str, ...], demos: tuple[int, ...], suite: Any = None
+) -> str:
+    """Markdown table of the first method against each other one at each demo count: the success
+    difference paired by finetuning seed (same goal, demos and starts) with its 95% bootstrap CI,
+    and the probability of improvement with its stratified-bootstrap CI (rliable's estimators)."""
+    success = per_seed(records, "success")
+    reference = methods[0]
+    lines = [
+        f"| {label(reference, suite)} vs | demos | difference (mean ± SE) | 95% CI "
+        "| P(improvement) | 95% CI |",
+        "|---|---|---|---|---|---|",
+    ]
+    for other in methods[1:]:
+        for n in demos:
+            a, b = success[(reference, n)], success[(other, n)]
+            if len(a) != len(b) or not a:
+                continue
+            d = paired_difference(a, b)
+            x, y = np.array(a)[:, None], np.array(b)[:, None]
+            low, high = stratified_bootstrap_ci(probability_of_improvement, x, y, resamples=2000)
+            lines.append(
+                f"| {label(other, suite)} | {n} | {d.mean:+.2f} ± {d.se:.2f} "
+                f"| [{d.ci_low:+.2f}, {d.ci_high:+.2f}] | {probability_of_improvement(x, y):.2f} "
+                f"| [{low:.2f}, {high:.2f}] |"
+            )
+    return "\n".join(lines)
+
+
 def plot_success(
     records: list[dict[str, Any]],
     methods: tuple[str, ...],
@@ -187,6 +221,12 @@ its image sizes and 100k+ pretraining steps).
 Success, ours (published):
 
 {comparison_table(records, preset.methods, preset.demos, suite)}
+
+Paired by finetuning seed (every method sees the same hidden goal, demos and evaluation starts
+per seed): the difference in success, and the probability that the first method beats the other
+on a seed (Mann-Whitney, ties half; CI by stratified bootstrap over seeds).
+
+{paired_table(records, preset.methods, preset.demos, suite) if len(preset.methods) > 1 else ""}
 
 ![success vs demos](success.png)
 
