@@ -33,7 +33,7 @@ def test_resume_from_a_checkpoint_is_exact(tiny_store, tmp_path):
         assert torch.allclose(full[key], resumed[key], atol=1e-6), key
 
 
-def _stop_after(store, out, config, stop_step):
+def _stop_after(store, out, config, stop_step, objective_config=None):
     """Run pretraining and kill it (by an exception from the sampler) right after ``stop_step``."""
     from dynarep.data import windows
 
@@ -49,7 +49,7 @@ def _stop_after(store, out, config, stop_step):
     windows.WindowSampler.sample = sample
     try:
         with pytest.raises(KeyboardInterrupt):
-            pretrain(store, out, "inverse_dynamics", config=config, progress=False)
+            pretrain(store, out, "inverse_dynamics", objective_config, config=config, progress=False)
     finally:
         windows.WindowSampler.sample = original
     assert json.loads((out / "checkpoint.json").read_text())["step"] == stop_step

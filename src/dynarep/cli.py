@@ -349,7 +349,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             encoder_config=encoder_config,
             device=args.device,
         )
-        print(f"encoder written to {path}")
+        from dynarep.train.distributed import launched_rank
+
+        if launched_rank() == 0:  # once, also under a multi-process launcher
+            print(f"encoder written to {path}")
     elif args.verb == "finetune":
         from dynarep.train.finetune import finetune
 

@@ -46,6 +46,14 @@ class Batch:
             states=self.states.to(device),
         )
 
+    def shard(self, rank: int, count: int) -> Batch:
+        """Part ``rank`` of ``count`` equal, contiguous parts (data-parallel training)."""
+        if count == 1:
+            return self
+        size = len(self.states) // count
+        part = slice(rank * size, (rank + 1) * size)
+        return Batch({k: v[part] for k, v in self.frames.items()}, self.actions[part], self.states[part])
+
 
 class Objective(nn.Module):
     """Base class: holds the encoder being trained; subclasses add heads and the loss."""

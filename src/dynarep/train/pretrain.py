@@ -27,8 +27,9 @@ from dynarep.nets.factory import build_encoder
 from dynarep.nets.multicam import MultiCameraConfig
 from dynarep.objectives import get_objective
 from dynarep.train.checkpoint import load_optimizer, optimizer_tensors, save_tensors
+from dynarep.train.distributed import Processes
 from dynarep.train.encoder_io import export_encoder
-from dynarep.train.schedule import cosine_lr, make_optimizer, resolve_device, set_lr
+from dynarep.train.schedule import cosine_lr, make_optimizer, set_lr
 
 
 class TrainingDiverged(RuntimeError):
@@ -153,49 +154,66 @@ def pretrain(
             "choose one whose window reads frames only"
         )
     sampler = WindowSampler(store, model.needs, seed=config.seed, max_episodes=config.max_episodes)
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(out / "config.json", run)  # only once the run is known to start
-    device = resolve_device(device)
-    model.to(device)
+    processes = Processes.start(device)  # one, or several under `accelerate launch` / `torchrun`
+    if config.batch_size % processes.count:
+        raise ValueError(
+            f"--batch-size {config.batch_size}: must split evenly over the {processes.count} processes"
+        )
+    if processes.is_main:
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(out / "config.json", run)  # only once the run is known to start
+    trained = processes.prepare(model)  # on its device; with several processes, wrapped for DDP
     optimizer = make_optimizer(model, config.lr, config.batch_size, config.weight_decay)
     peak_lr = optimizer.param_groups[0]["lr"]
     step = _resume(out, model, optimizer, sampler)
 
-    log = (out / "log.jsonl").open("a")
+    log = (out / "log.jsonl").open("a") if processes.is_main else None
     bar = tqdm(
-        total=config.steps, initial=step, desc=f"pretrain {objective}", unit="step", disable=not progress
+        total=config.steps,
+        initial=step,
+        desc=f"pretrain {objective}",
+        unit="step",
+        disable=not progress or not processes.is_main,
     )
     model.train()
     started = time.perf_counter()
     while step < config.steps:
         set_lr(optimizer, cosine_lr(peak_lr, step, config.steps))
-        loss, metrics = model(sampler.sample(config.batch_size).to(device))
+        batch = sampler.sample(config.batch_size).shard(processes.rank, processes.count)
+        loss, metrics = trained(batch.to(processes.device))
         if not math.isfinite(loss.item()):
             raise TrainingDiverged(
                 f"pretrain {objective}: loss is {loss.item()} at step {step}; stopped, the last good "
                 f"checkpoint in {out} is kept (try a lower --lr)"
             )
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        loss.backward()  # under DDP this also averages the gradients over processes
         optimizer.step()
         step += 1
         bar.update()
         if step % config.log_every == 0 or step == config.steps:
+            metrics = processes.mean(metrics)
             record = {"step": step, "time": round(time.perf_counter() - started, 2)}
             record.update({f"pretrain/{k}": v for k, v in metrics.items()})
             record["pretrain/lr"] = optimizer.param_groups[0]["lr"]
-            log.write(json.dumps(record) + "\n")
-            log.flush()
+            if log is not None:
+                log.write(json.dumps(record) + "\n")
+                log.flush()
             bar.set_postfix(loss=f"{metrics.get('loss', float('nan')):.4f}")
         if step % config.checkpoint_every == 0 and step < config.steps:
-            _checkpoint(out, model, optimizer, sampler, step)
+            if processes.is_main:
+                _checkpoint(out, model, optimizer, sampler, step)
+            processes.wait()
     bar.close()
-    log.close()
-    _checkpoint(out, model, optimizer, sampler, step)
     provenance = {"objective": objective, "steps": step, "store": run["store_info"]}
     if config.cameras:
         provenance["cameras"] = list(store.camera_keys)
-    return export_encoder(out, encoder.cpu().eval(), provenance)
+    if processes.is_main:
+        log.close()
+        _checkpoint(out, model, optimizer, sampler, step)
+        export_encoder(out, encoder.cpu().eval(), provenance)
+    processes.wait()
+    return out / "encoder.safetensors"
 
 
 def _checkpoint(
