@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up dynarep on a fresh Linux machine with nothing but Python 3.11+:
-#   1. the Debian EGL packages MuJoCo needs to render headless (when run as root with apt-get),
+#   1. the Debian EGL packages MuJoCo needs to render headless, and Debian's chromium, which the
+#      report test renders report.html with (when run as root with apt-get),
 #   2. a virtualenv in .venv (override with VENV=...),
 #   3. PyTorch: the CPU build torch==2.13.0 first on machines without a GPU (an unpinned torch
 #      pulls a multi-GB CUDA build), any torch>=2.4 where nvidia-smi exists,
@@ -13,9 +14,10 @@ VENV="${VENV:-.venv}"
 PYTHON="${PYTHON:-python3}"
 
 GL_PACKAGES="libegl1 libegl-mesa0 libgl1-mesa-dri libgbm1 libopengl0"
+REPORT_PACKAGES="chromium"  # headless browser that the report test renders report.html with
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   missing=""
-  for pkg in $GL_PACKAGES; do
+  for pkg in $GL_PACKAGES $REPORT_PACKAGES; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing="$missing $pkg"
   done
   if [ -n "$missing" ]; then

@@ -1,6 +1,11 @@
 import json
+import shutil
+import subprocess
+from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from dynarep.experiments.benchmark import run
 from dynarep.experiments.presets import POINTMASS_PRESETS as PRESETS
@@ -21,8 +26,15 @@ TINY = Preset(
 )
 
 
-def test_benchmark_runs_every_method_and_resumes(tmp_path):
-    table = run("pointmass", TINY, tmp_path, progress=False)
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The TINY preset run once for this module: its folder and printed table."""
+    out = tmp_path_factory.mktemp("benchmark")
+    return out, run("pointmass", TINY, out, progress=False)
+
+
+def test_benchmark_runs_every_method_and_resumes(tiny_run):
+    tmp_path, table = tiny_run
     records = [json.loads(x) for x in (tmp_path / "results.jsonl").read_text().splitlines()]
     assert len(records) == len(TINY.methods) * TINY.seeds * len(TINY.demos) * TINY.eval_episodes
     for label in ("ID", "BC", "Scratch", "Random", "State"):
@@ -97,3 +109,47 @@ def test_suite_with_one_episode_per_configuration_evaluates_in_new_contexts(tmp_
     assert tasks == [[1_000_000, 1_000_001], [1_001_000, 1_001_001]]  # a context per demo, seeds apart
     records = [json.loads(x) for x in (tmp_path / "results.jsonl").read_text().splitlines()]
     assert {r["task_id"] for r in records} == {None}  # every rollout drew its own context
+
+
+def test_report_html_is_self_contained_and_rebuilt_by_the_report_verb(tiny_run, tmp_path):
+    from dynarep.cli import main
+
+    folder = tmp_path / "run"
+    shutil.copytree(tiny_run[0], folder)
+    page = (folder / "report.html").read_text()
+    assert "<table>" in page and "ID (inverse dynamics)" in page and "P(improvement)" in page
+    assert 'src="data:image/png;base64,' in page and 'src="success.png"' not in page  # one file
+    assert "preset.json" in page and "encoders/inverse_dynamics/config.json" in page and '"torch"' in page
+    (folder / "report.html").unlink()
+    (folder / "table.md").unlink()
+    assert main(["report", str(folder)]) == 0  # suite and wall time from run.json
+    assert (folder / "table.md").read_text() == (tiny_run[0] / "table.md").read_text()
+    rebuilt = (folder / "report.html").read_text().split("<img")[0]  # the tables (the plot is redrawn)
+    assert rebuilt == page.replace(str(tiny_run[0]), str(folder)).split("<img")[0]
+    (folder / "run.json").unlink()
+    assert main(["report", str(folder)]) == 2  # a run made before run.json: the suite must be given
+    assert main(["report", str(folder), "--suite", "pointmass"]) == 0
+
+
+@pytest.mark.skipif(
+    shutil.which("chromium") is None, reason="Debian's chromium is not installed (setup.sh installs it)"
+)
+def test_report_html_renders_in_headless_chromium(tiny_run, tmp_path):
+    page = tiny_run[0] / "report.html"
+    browser = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
+    shot = tmp_path / "report.png"
+    subprocess.run(
+        [*browser, "--window-size=1200,1600", f"--screenshot={shot}", page.as_uri()],
+        timeout=120,
+        check=True,
+        capture_output=True,
+    )
+    pixels = np.asarray(Image.open(shot).convert("L"), dtype=np.float32)
+    assert pixels.shape == (1600, 1200) and pixels.std() > 10  # drawn, not a blank page
+    assert (pixels < 128).mean() > 0.01  # text and table lines
+    dom = subprocess.run(
+        [*browser, "--dump-dom", page.as_uri()], timeout=120, check=True, capture_output=True, text=True
+    ).stdout
+    for text in ("Benchmark report", "ID (inverse dynamics)", "P(improvement)", "Configurations"):
+        assert text in dom
+    assert "<img" in dom

@@ -183,6 +183,9 @@ def run(
     # 5. Results.
     probe_target = next(iter(make_environment(env).probe_targets))
     wall_seconds = time.perf_counter() - started
+    atomic_write_json(
+        out / "run.json", {"suite": suite_name, "preset": preset_name, "wall_seconds": round(wall_seconds, 1)}
+    )
     return write_report(out, records, preset, suite, probes, wall_seconds, probe_target)
 
 

@@ -1,8 +1,18 @@
-"""Tables, the success-vs-demos plot and the Markdown report of a benchmark run."""
+"""Tables, the success-vs-demos plot and the report of a benchmark run (Markdown and HTML).
+
+``report.md`` is the one source; ``report.html`` is it rendered by the ``markdown`` package with
+its images inlined and the run's configurations and versions appended, so that the page is one
+self-contained file to mail or archive. ``rebuild_report`` writes both again from what a run
+folder holds (``dynarep report RUN``).
+"""
 
 from __future__ import annotations
 
+import base64
+import html
+import json
 import platform
+import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -197,13 +207,15 @@ def write_report(
     atomic_write_bytes(out / "table.md", (table + "\n").encode())
     plot_success(records, preset.methods, preset.demos, out / "success.png", suite.title, suite)
     expert = np.mean([r["expert_success"] for r in records]) if records else float("nan")
+    wall = f"{wall_seconds / 60:.1f} min" if np.isfinite(wall_seconds) else "not recorded"
+    steps = ", ".join(f"{method} {n}" for method, n in sorted(preset.pretrain_steps.items()))
     report = f"""# Benchmark report: {suite.title}
 
-Run folder: `{out}`. Wall time of this invocation: {wall_seconds / 60:.1f} min on
+Run folder: `{out}`. Wall time of this invocation: {wall} on
 {platform.machine()} / Python {platform.python_version()}.
 
 Preset: image {preset.image_size} px, {preset.pretrain_episodes} pretraining episodes (one hidden
-context each), pretraining steps {preset.pretrain_steps} at batch {preset.pretrain_batch}, ID horizon
+context each), pretraining steps {steps} at batch {preset.pretrain_batch}, ID horizon
 {preset.horizon}, {preset.seeds} finetuning seeds (each its own finetuning set: task 1e6 + i),
 {preset.eval_episodes} rollouts per seed, frozen-head steps {preset.finetune_steps}, scratch steps
 {preset.scratch_steps}.
@@ -233,4 +245,94 @@ on a seed (Mann-Whitney, ties half; CI by stratified bootstrap over seeds).
 Per-episode results: `results.jsonl` (one line per rollout, with seeds).
 """
     atomic_write_bytes(out / "report.md", report.encode())
+    write_html(out, report, suite.title)
     return table
+
+
+HTML_STYLE = """
+body { font: 15px/1.5 system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; }
+table { border-collapse: collapse; margin: 1em 0; font-size: 13px; }
+th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: left; }
+th { background: #f2f2f2; }
+tr:nth-child(even) td { background: #fafafa; }
+img { max-width: 100%; }
+pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 12px; }
+"""
+
+
+def write_html(out: Path, report_md: str, title: str) -> Path:
+    """``out/report.html``: the Markdown report rendered, its images inlined as data URIs, then the
+    run's configurations (preset, each encoder's pretraining config) and software versions."""
+    import markdown
+
+    body = markdown.markdown(report_md, extensions=["tables"])
+
+    def inline(match: re.Match) -> str:
+        image = out / match.group(1)
+        if not image.exists():
+            return match.group(0)
+        return f'src="data:image/png;base64,{base64.b64encode(image.read_bytes()).decode()}"'
+
+    body = re.sub(r'src="([^":]+\.png)"', inline, body)
+    configs = [out / "preset.json", *sorted(out.glob("encoders/*/config.json"))]
+    sections = "".join(
+        f"<h3>{html.escape(str(path.relative_to(out)))}</h3>"
+        f"<pre>{html.escape(json.dumps(json.loads(path.read_text()), indent=2), quote=False)}</pre>"
+        for path in configs
+        if path.exists()
+    )
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>{HTML_STYLE}</style></head>
+<body>
+{body}
+<h2>Configurations</h2>
+{sections}
+<h2>Software</h2>
+<pre>{html.escape(json.dumps(software_versions(), indent=2), quote=False)}</pre>
+</body></html>
+"""
+    path = out / "report.html"
+    atomic_write_bytes(path, page.encode())
+    return path
+
+
+def software_versions() -> dict[str, str]:
+    """Versions of what produced the numbers."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {"python": platform.python_version(), "machine": platform.machine()}
+    for package in ("dynarep", "torch", "numpy", "mujoco", "gymnasium", "metaworld"):
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            continue
+    return versions
+
+
+def rebuild_report(out: str | Path, suite_name: str | None = None) -> Path:
+    """Write table.md, success.png, report.md and report.html again from a benchmark folder's
+    ``preset.json``, ``results.jsonl``, probes and ``run.json`` (suite and wall time)."""
+    from dynarep.envs import make_environment
+    from dynarep.experiments.presets import Preset
+    from dynarep.experiments.suites import get_suite
+
+    out = Path(out)
+    for needed in ("preset.json", "results.jsonl"):
+        if not (out / needed).exists():
+            raise FileNotFoundError(f"{out / needed}: missing; not a finished dynarep benchmark folder")
+    run = json.loads((out / "run.json").read_text()) if (out / "run.json").exists() else {}
+    suite_name = suite_name or run.get("suite")
+    if not suite_name:
+        raise ValueError(f"{out}: no run.json names the suite (runs made before it); pass --suite")
+    suite = get_suite(suite_name)
+    preset = Preset.from_dict(json.loads((out / "preset.json").read_text()))
+    records = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    probes = {
+        p.parent.name: json.loads(p.read_text())
+        for p in out.glob("encoders/*/probe.json")
+        if p.parent.name in preset.methods
+    }
+    probe_target = next(iter(make_environment(suite.pretrain_env(preset)).probe_targets))
+    write_report(out, records, preset, suite, probes, run.get("wall_seconds", float("nan")), probe_target)
+    return out / "report.html"
