@@ -63,3 +63,28 @@ def test_paired_difference_uses_the_pairing():
     assert summarize(a).ci_low < summarize(b).ci_high
     with pytest.raises(ValueError, match="one value per seed"):
         paired_difference(a, b[:4])
+
+
+def test_iqm_table_aggregates_seeds_and_tasks():
+    from dynarep.experiments.report import iqm_table
+
+    rng = np.random.default_rng(0)
+    records, matrix = [], np.zeros((4, 3))
+    for seed in range(4):
+        for t, target in enumerate(["door-lock-v3", "drawer-open-v3", "button-press-v3"]):
+            successes = rng.random(10) < 0.2 + 0.2 * t
+            matrix[seed, t] = successes.mean()
+            records += [
+                {
+                    "method": "inverse_dynamics",
+                    "demos": 5,
+                    "target": target,
+                    "finetune_seed": seed,
+                    "success": bool(x),
+                }
+                for x in successes
+            ]
+    row = iqm_table(records, ("inverse_dynamics",), (5,)).splitlines()[2].split("|")
+    assert row[3].strip() == "3" and float(row[4]) == pytest.approx(iqm(matrix), abs=0.005)
+    low, high = (float(x) for x in row[5].strip(" []").split(","))
+    assert low <= iqm(matrix) <= high

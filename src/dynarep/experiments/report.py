@@ -21,6 +21,7 @@ import numpy as np
 
 from dynarep.data.store import atomic_write_bytes
 from dynarep.evaluate.stats import (
+    iqm,
     paired_difference,
     probability_of_improvement,
     stratified_bootstrap_ci,
@@ -154,6 +155,32 @@ def paired_table(
     return "\n".join(lines)
 
 
+def iqm_table(
+    records: list[dict[str, Any]], methods: tuple[str, ...], demos: tuple[int, ...], suite: Any = None
+) -> str:
+    """For suites with several target tasks: per method and demo count, the interquartile mean of
+    success over every (seed, task) with a stratified-bootstrap 95% CI (rliable's aggregate)."""
+    scores: dict[tuple[str, int], dict[str, dict[int, list[float]]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(list))
+    )
+    for r in records:
+        scores[(r["method"], r["demos"])][r["target"]][r["finetune_seed"]].append(float(r["success"]))
+    lines = ["| method | demos | tasks | IQM of success | 95% CI |", "|---|---|---|---|---|"]
+    for method in methods:
+        for n in demos:
+            tasks = scores[(method, n)]
+            seeds = sorted(set.intersection(*(set(t) for t in tasks.values()))) if tasks else []
+            if not seeds:
+                continue
+            matrix = np.array([[np.mean(tasks[t][s]) for t in sorted(tasks)] for s in seeds])
+            low, high = stratified_bootstrap_ci(iqm, matrix)
+            lines.append(
+                f"| {label(method, suite)} | {n} | {matrix.shape[1]} | {iqm(matrix):.2f} "
+                f"| [{low:.2f}, {high:.2f}] |"
+            )
+    return "\n".join(lines)
+
+
 def plot_success(
     records: list[dict[str, Any]],
     methods: tuple[str, ...],
@@ -209,6 +236,13 @@ def write_report(
     expert = np.mean([r["expert_success"] for r in records]) if records else float("nan")
     wall = f"{wall_seconds / 60:.1f} min" if np.isfinite(wall_seconds) else "not recorded"
     steps = ", ".join(f"{method} {n}" for method, n in sorted(preset.pretrain_steps.items()))
+    iqm_section = ""
+    if len({r.get("target") for r in records}) > 1:
+        iqm_section = (
+            "Aggregated over the target tasks: the interquartile mean of success over every "
+            "(seed, task) pair, 95% CI by stratified bootstrap (seeds resampled within each task; "
+            f"rliable's estimators):\n\n{iqm_table(records, preset.methods, preset.demos, suite)}\n\n"
+        )
     report = f"""# Benchmark report: {suite.title}
 
 Run folder: `{out}`. Wall time of this invocation: {wall} on
@@ -240,7 +274,7 @@ on a seed (Mann-Whitney, ties half; CI by stratified bootstrap over seeds).
 
 {paired_table(records, preset.methods, preset.demos, suite) if len(preset.methods) > 1 else ""}
 
-![success vs demos](success.png)
+{iqm_section}![success vs demos](success.png)
 
 Per-episode results: `results.jsonl` (one line per rollout, with seeds).
 """
