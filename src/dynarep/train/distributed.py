@@ -1,8 +1,8 @@
 """Data-parallel training through ``accelerate``, and the one-process case behind the same calls.
 
 ``accelerate launch -m dynarep pretrain ...`` and ``torchrun -m dynarep pretrain ...`` start one
-process per device and set ``WORLD_SIZE``; ``Processes.start`` then hands the model and optimizer
-to ``accelerate.Accelerator`` (DistributedDataParallel: NCCL on GPUs, gloo on CPUs). Every process
+process per device and set ``WORLD_SIZE``; ``Processes.start`` then hands the model to
+``accelerate.Accelerator`` (DistributedDataParallel: NCCL on GPUs, gloo on CPUs). Every process
 draws the same global batch from the same seeded sampler and trains on its own slice of it, so
 the union of the slices is the one-process batch and the averaged gradient is the one-process
 gradient (up to float summation order and dropout masks). The sampler's state is therefore the
