@@ -115,3 +115,13 @@ def test_check_names_a_changed_frame_that_an_ordinary_open_does_not_hash(tiny_st
     EpisodeStore(copy)  # memory-mapped frames are not hashed on an ordinary open
     assert main(["check", str(copy)]) == 2
     assert f"{images}: damaged" in capsys.readouterr().err
+
+
+def test_a_changed_value_in_a_weights_config_is_refused_as_damage(policy_folder, tmp_path):
+    # found by the property above: one flipped byte turned "state" into "staue", still valid JSON
+    copy = tmp_path / "policy"
+    shutil.copytree(policy_folder, copy)
+    config = copy / "policy.json"
+    config.write_text(config.read_text().replace('"state"', '"staue"', 1))
+    with pytest.raises(FileError, match="policy.json: damaged"):
+        load_policy(copy)

@@ -1,3 +1,5 @@
+import json
+
 import pytest
 import torch
 
@@ -43,7 +45,9 @@ def test_export_round_trip_keeps_mean_frame(tmp_path):
 
 def test_loading_weights_of_another_encoder_fails(tmp_path):
     export_encoder(tmp_path, ConvEncoder(default_encoder_config(32)), {})
-    config = (tmp_path / "encoder.json").read_text().replace('"image_size": 32', '"image_size": 48')
-    (tmp_path / "encoder.json").write_text(config)
+    config = json.loads((tmp_path / "encoder.json").read_text())
+    config["encoder"]["image_size"] = 48
+    del config["config_sha256"]  # edited on purpose: drop its checksum, as docs/bad-input.md says
+    (tmp_path / "encoder.json").write_text(json.dumps(config))
     with pytest.raises(CheckpointError, match="do not fit this network"):
         load_encoder(tmp_path)

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from dynarep.commands import actionfree, report
+from dynarep.commands import actionfree, report, sweep
 from dynarep.config_cli import add_dataclass_arguments, build_dataclass
 from dynarep.data.collect import CollectSpec
 from dynarep.data.store import atomic_write_json
@@ -224,6 +224,7 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
 
     actionfree.add_verbs(verbs)
     report.add_verbs(verbs)
+    sweep.add_verbs(verbs)
 
     check = verbs.add_parser(
         "check",
@@ -399,6 +400,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         actionfree.dispatch(args)
     elif args.verb in report.VERBS:
         report.dispatch(args)
+    elif args.verb in sweep.VERBS:
+        sweep.dispatch(args)
     elif args.verb == "probe":
         from dynarep.data.store import EpisodeStore
         from dynarep.evaluate.probe import probe

@@ -22,10 +22,11 @@ import torch
 from torch import Tensor, nn
 
 from dynarep.data.resize import resize_pixels
-from dynarep.data.store import atomic_write_bytes, atomic_write_json
+from dynarep.data.store import atomic_write_bytes
 from dynarep.data.store_writer import staged_folder
 from dynarep.files import read_json
 from dynarep.nets.factory import encoder_config_from_dict
+from dynarep.train.checkpoint import write_config
 from dynarep.train.encoder_io import PACKAGE_STEM, locate_encoder, read_encoder_config
 from dynarep.train.encoder_io import load_encoder as load_conv_encoder
 
@@ -93,7 +94,7 @@ def export_encoder_package(run: str | Path, out: str | Path) -> Path:
         out.rmdir()  # an empty folder: fine to take its place
     with staged_folder(out) as tmp:
         shutil.copyfile(weights.with_suffix(".safetensors"), tmp / f"{PACKAGE_STEM}.safetensors")
-        atomic_write_json(tmp / "config.json", package)
+        write_config(tmp / "config.json", package)
         atomic_write_bytes(tmp / "README.md", model_card(package).encode())
     return out
 

@@ -1,10 +1,11 @@
 """``dynarep benchmark SUITE``: the whole comparison, top to bottom in ``run``.
 
-collect a pretraining corpus (one hidden context per episode) and one finetuning set per seed and
-target (a new context each) -> pretrain each objective (plus a random encoder) -> probe each
-frozen encoder -> for every method x target x seed x demos: finetune and evaluate in a worker
-pool -> table, plot, report. Every stage skips work that is already on disk, so an interrupted
-benchmark resumes where it stopped. The suite (``suites.py``) says which environment and split.
+collect a pretraining corpus (one hidden context per episode), one finetuning set per seed and
+target (a new context each) and held-out probe episodes -> pretrain each objective (plus a random
+encoder) -> probe each frozen encoder -> for every method x target x seed x demos: finetune and
+evaluate in a worker pool -> table, plot, report. Every stage skips work that is already on
+disk, so an interrupted benchmark resumes where it stopped. The suite (``suites.py``) says which
+environment and split.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ def run(
     methods: tuple[str, ...] | None = None,
     horizon: int | None = None,
     pretrained: dict[str, str] | None = None,
+    data_only: bool = False,
 ) -> str:
     """Run (or resume) the benchmark in ``out`` (default ``runs/SUITE-PRESET``) and return the
     printed table.
@@ -54,7 +56,8 @@ def run(
     ``methods`` replaces the preset's rows (objective names and the baselines scratch, random,
     state); ``horizon`` the k of the objectives that have one (inverse_dynamics, fd_contrastive).
     ``pretrained`` adds frozen rows from local backbone weights, e.g. ``{"imagenet": "r18.pth",
-    "r3m": "r3m.pt"}`` (the preset's ``PRETRAINED_BACKBONE``, not trained further)."""
+    "r3m": "r3m.pt"}`` (the preset's ``PRETRAINED_BACKBONE``, not trained further). ``data_only``
+    stops after collecting the data (a sweep collects data shared by several runs first)."""
     suite_name = suite if isinstance(suite, str) else None
     suite = get_suite(suite) if isinstance(suite, str) else suite
     preset_name = preset if isinstance(preset, str) else "custom"
@@ -94,6 +97,18 @@ def run(
             suffix = f"_{target}" if len(targets) > 1 else ""
             finetune_stores[target, i] = out / "data" / f"finetune{suffix}_seed{i}"
             collect(finetune_stores[target, i], target_env, spec, preset.workers, progress=progress)
+
+    probe_store = out / "data" / "probe"  # held-out episodes (own goals) for the probes
+    if preset.probe_episodes > 0:
+        spec = CollectSpec(
+            episodes=preset.probe_episodes,
+            first_task=PROBE_TASK_BASE,
+            seed=PROBE_TASK_BASE,
+            success_only=suite.success_only,
+        )
+        collect(probe_store, env, spec, preset.workers, progress=progress)
+    if data_only:
+        return ""
 
     # 2. Encoders: one per pretraining objective, plus a frozen random one.
     encoders: dict[str, Path] = {}
@@ -136,14 +151,6 @@ def run(
     # 3. Probes: how well each frozen encoder encodes the true state, on held-out episodes.
     probes: dict[str, dict[str, float]] = {}
     if preset.probe_episodes > 0:
-        probe_store = out / "data" / "probe"
-        spec = CollectSpec(
-            episodes=preset.probe_episodes,
-            first_task=PROBE_TASK_BASE,
-            seed=PROBE_TASK_BASE,
-            success_only=suite.success_only,
-        )
-        collect(probe_store, env, spec, preset.workers, progress=progress)
         for method, path in encoders.items():
             result = out / "encoders" / method / "probe.json"
             if not result.exists():
@@ -204,7 +211,8 @@ def finetune_and_evaluate(job: dict[str, Any]) -> str:
         config = replace(
             config, steps=preset.scratch_steps, batch_size=preset.scratch_batch, shift=preset.scratch_shift
         )
-    config = replace(config, **job.get("finetune", {}))  # a sweep's overrides (dropout, weight_decay, ...)
+    # overrides (dropout, weight_decay, ...): the preset's, then a job's own (benchmarks/finetune_sweep.py)
+    config = replace(config, **preset.finetune_options, **job.get("finetune", {}))
     finetune(job["store"], job["out"], policy_type, job["encoder"], config, progress=False)
     records = evaluate(
         job["out"],

@@ -54,6 +54,9 @@ class Preset:
     """Adam steps of the MLP probe."""
     workers: int = 2
     """Processes for collection and for the finetune + evaluate jobs."""
+    finetune_options: dict[str, float] = field(default_factory=dict)
+    """Overrides of ``FinetuneConfig`` fields for every policy (e.g. {"dropout": 0.3}); a sweep
+    axis for the few-shot head."""
 
     @classmethod
     def from_dict(cls, data: dict) -> Preset:

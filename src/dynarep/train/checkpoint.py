@@ -6,6 +6,8 @@ flattened into tensors (``opt.<param>.<key>``) plus JSON for its hyperparameters
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -32,22 +34,44 @@ def save_tensors(path: Path, tensors: dict[str, torch.Tensor]) -> str:
     return digest
 
 
+SELF_CHECKSUM = "config_sha256"
+"""Key of a config's checksum of its own other keys: a damaged byte that still parses as JSON (a
+changed number, a policy type ``"staue"``) is refused as damage instead of read as a value."""
+
+
+def config_digest(config: dict[str, Any]) -> str:
+    """SHA-256 of a config's canonical JSON (sorted keys), without its own checksum."""
+    body = {k: v for k, v in config.items() if k != SELF_CHECKSUM}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
 def save_weights(stem: Path, module: nn.Module, config: dict[str, Any]) -> str:
     """Write ``stem.safetensors`` and ``stem.json`` (JSON last: its presence marks completeness;
-    it records the weights' SHA-256, which ``load_weights`` checks). Returns the SHA-256."""
+    it records the weights' SHA-256, which ``load_weights`` checks, and its own). Returns the
+    weights' SHA-256."""
     stem = Path(stem)
     digest = save_tensors(stem.with_suffix(".safetensors"), module.state_dict())
-    atomic_write_json(stem.with_suffix(".json"), {**config, "sha256": digest})
+    write_config(stem.with_suffix(".json"), {**config, "sha256": digest})
     return digest
 
 
+def write_config(path: Path, config: dict[str, Any]) -> None:
+    """Write a weights config with a fresh checksum of itself (``read_config`` checks it)."""
+    config = json.loads(json.dumps({k: v for k, v in config.items() if k != SELF_CHECKSUM}))  # as read back
+    atomic_write_json(path, {**config, SELF_CHECKSUM: config_digest(config)})
+
+
 def read_config(stem: Path) -> dict[str, Any]:
+    """A checkpoint's JSON config, checked against its own checksum (configs written before it
+    existed are read unchecked)."""
     path = Path(stem).with_suffix(".json")
     if not path.exists():
         raise CheckpointError(f"{path}: missing (expected a dynarep checkpoint config)")
     config = read_json(path)
     if not isinstance(config, dict):
         raise CheckpointError(f"{path}: not a dynarep checkpoint config (expected a JSON object)")
+    if SELF_CHECKSUM in config and config[SELF_CHECKSUM] != config_digest(config):
+        raise CheckpointError(f"{path}: damaged (its content differs from the checksum written with it)")
     return config
 
 
