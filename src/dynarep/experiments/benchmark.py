@@ -212,7 +212,7 @@ def finetune_and_evaluate(job: dict[str, Any]) -> str:
             config, steps=preset.scratch_steps, batch_size=preset.scratch_batch, shift=preset.scratch_shift
         )
     # overrides (dropout, weight_decay, ...): the preset's, then a job's own (benchmarks/finetune_sweep.py)
-    config = replace(config, **preset.finetune_options, **job.get("finetune", {}))
+    config = replace(config, **{**preset.finetune_options, **job.get("finetune", {})})
     finetune(job["store"], job["out"], policy_type, job["encoder"], config, progress=False)
     records = evaluate(
         job["out"],

@@ -27,6 +27,7 @@ from dynarep.evaluate.stats import (
     stratified_bootstrap_ci,
     summarize,
 )
+from dynarep.files import read_json
 
 LABELS = {
     "inverse_dynamics": "ID (inverse dynamics)",
@@ -311,7 +312,7 @@ def write_html(out: Path, report_md: str, title: str) -> Path:
     configs = [out / "preset.json", *sorted(out.glob("encoders/*/config.json"))]
     sections = "".join(
         f"<h3>{html.escape(str(path.relative_to(out)))}</h3>"
-        f"<pre>{html.escape(json.dumps(json.loads(path.read_text()), indent=2), quote=False)}</pre>"
+        f"<pre>{html.escape(json.dumps(read_json(path), indent=2), quote=False)}</pre>"
         for path in configs
         if path.exists()
     )
@@ -355,15 +356,15 @@ def rebuild_report(out: str | Path, suite_name: str | None = None) -> Path:
     for needed in ("preset.json", "results.jsonl"):
         if not (out / needed).exists():
             raise FileNotFoundError(f"{out / needed}: missing; not a finished dynarep benchmark folder")
-    run = json.loads((out / "run.json").read_text()) if (out / "run.json").exists() else {}
+    run = read_json(out / "run.json") if (out / "run.json").exists() else {}
     suite_name = suite_name or run.get("suite")
     if not suite_name:
         raise ValueError(f"{out}: no run.json names the suite (runs made before it); pass --suite")
     suite = get_suite(suite_name)
-    preset = Preset.from_dict(json.loads((out / "preset.json").read_text()))
+    preset = Preset.from_dict(read_json(out / "preset.json"))
     records = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     probes = {
-        p.parent.name: json.loads(p.read_text())
+        p.parent.name: read_json(p)
         for p in out.glob("encoders/*/probe.json")
         if p.parent.name in preset.methods
     }

@@ -116,7 +116,7 @@ def cell_preset(spec: SweepSpec, cell: dict[str, Any], base: Preset | None = Non
 def key_of(spec: SweepSpec, preset: Preset, names: tuple[str, ...]) -> str:
     """A short stable name for the settings in ``names`` (folders of shared data or encoders)."""
     settings = {"suite": spec.suite, **{name: getattr(preset, name) for name in names}}
-    return hashlib.sha256(json.dumps(settings, sort_keys=True, default=list).encode()).hexdigest()[:12]
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
 
 
 def link(folder: Path, name: str, target: Path) -> None:
@@ -136,8 +136,9 @@ def run_cells(job: dict[str, Any]) -> list[dict[str, Any]]:
     for cell in job["cells"]:
         folder = Path(cell["folder"])
         status_path = folder / "status.json"
-        if status_path.exists() and read_json(status_path)["state"] == "done" and not job["data_only"]:
-            outcomes.append(read_json(status_path))
+        previous = read_json(status_path) if status_path.exists() else {}
+        if previous.get("state") == "done" and not job["data_only"]:
+            outcomes.append(previous)
             continue
         log = folder / "log.txt"
         status: dict[str, Any] = {"cell": cell["values"], "log": str(log)}
@@ -162,7 +163,7 @@ def sweep(spec_path: str | Path, out: str | Path) -> str:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     spec_copy = out / "spec.json"
-    stored = json.loads(json.dumps(asdict(spec), default=list))
+    stored = json.loads(json.dumps(asdict(spec)))  # as read back: tuples become lists
     if spec_copy.exists() and read_json(spec_copy) != stored:
         raise ValueError(f"{out}: holds a sweep of another spec ({spec_copy}); choose another folder")
     atomic_write_json(spec_copy, stored)
