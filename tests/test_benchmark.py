@@ -76,6 +76,43 @@ def test_benchmark_runs_every_method_and_resumes(tiny_run):
     assert marker.stat().st_mtime_ns == before
 
 
+def test_pretraining_seeds_give_each_finetuning_seed_its_own_encoder(tmp_path):
+    from dataclasses import replace
+
+    from safetensors.numpy import load_file
+
+    preset = replace(
+        TINY, methods=("inverse_dynamics", "bc", "random"), demos=(1,), seeds=3, pretrain_seeds=2
+    )
+    run("pointmass", preset, tmp_path, progress=False)
+    encoders = sorted(p.name for p in (tmp_path / "encoders").iterdir())
+    assert encoders == [f"{m}{s}" for m in ("bc", "inverse_dynamics", "random") for s in ("", "-pretrain1")]
+    first, second = (
+        load_file(tmp_path / "encoders" / name / "encoder.safetensors")
+        for name in ("inverse_dynamics", "inverse_dynamics-pretrain1")
+    )
+    assert any(not np.array_equal(first[k], second[k]) for k in first)  # different seeds, different φ
+    jobs = {
+        json.loads(line)["finetune_seed"]: json.loads(line)
+        for line in (tmp_path / "results" / "bc_seed2_demos1.jsonl").read_text().splitlines()
+    }
+    assert jobs[2]["pretrain_seed"] == 0  # finetuning seed i uses encoder i mod 2
+    policy = json.loads((tmp_path / "policies" / "bc_seed1_demos1" / "policy.json").read_text())
+    assert "bc-pretrain1" in json.dumps(policy)
+    report = (tmp_path / "report.md").read_text()
+    assert "| pretraining seed 0 | pretraining seed 1 |" in report
+    # the table's probe figure is the mean over the two encoders' probes
+    key = "probe/mlp/position/val_mm"
+    values = [
+        json.loads((tmp_path / "encoders" / n / "probe.json").read_text())[key]
+        for n in ("bc", "bc-pretrain1")
+    ]
+    bc_row = next(
+        line for line in (tmp_path / "table.md").read_text().splitlines() if line.startswith("| BC")
+    )
+    assert bc_row.split("|")[-3].strip().endswith(f"/ {np.mean(values):.1f}")
+
+
 def test_presets_cover_quick_cpu_and_paper():
     assert set(PRESETS) == {"quick", "cpu", "paper"}
     assert (

@@ -22,7 +22,7 @@ from dynarep.envs import make_environment
 from dynarep.evaluate.probe import ProbeConfig, probe
 from dynarep.experiments.jobs import run_jobs
 from dynarep.experiments.presets import PRETRAINED_BACKBONE, Preset
-from dynarep.experiments.report import write_report
+from dynarep.experiments.report import read_probes, write_report
 from dynarep.experiments.suites import Suite, get_preset, get_suite
 from dynarep.nets.factory import get_encoder
 from dynarep.objectives import get_objective
@@ -110,7 +110,7 @@ def run(
     if data_only:
         return ""
 
-    # 2. Encoders: one per pretraining objective, plus a frozen random one.
+    # 2. Encoders: per pretraining objective and pretraining seed, plus frozen random ones.
     encoders: dict[str, Path] = {}
     for method, weights in pretrained.items():  # frozen as loaded: pretrain for 0 steps exports them
         backbone_config, _ = get_encoder(PRETRAINED_BACKBONE)
@@ -139,25 +139,26 @@ def run(
             if method == "random"
             else preset.pretrain_steps.get(method, max(preset.pretrain_steps.values()))
         )
-        encoders[method] = pretrain(
-            pretrain_store,
-            out / "encoders" / method,
-            objective,
-            config_class(**options),
-            PretrainConfig(steps=steps, batch_size=preset.pretrain_batch),
-            progress=progress,
-        )
+        for k in range(preset.pretrain_seeds):
+            name = preset.encoder_name(method, k)
+            encoders[name] = pretrain(
+                pretrain_store,
+                out / "encoders" / name,
+                objective,
+                config_class(**options),
+                PretrainConfig(steps=steps, batch_size=preset.pretrain_batch, seed=k),
+                progress=progress,
+            )
 
     # 3. Probes: how well each frozen encoder encodes the true state, on held-out episodes.
-    probes: dict[str, dict[str, float]] = {}
     if preset.probe_episodes > 0:
-        for method, path in encoders.items():
-            result = out / "encoders" / method / "probe.json"
+        for name, path in encoders.items():
+            result = out / "encoders" / name / "probe.json"
             if not result.exists():
                 atomic_write_json(
                     result, probe(path, probe_store, ProbeConfig(mlp_steps=preset.probe_mlp_steps))
                 )
-            probes[method] = json.loads(result.read_text())
+    probes = read_probes(out, preset)
 
     # 4. Finetune + evaluate every (method, target, seed, demos) in parallel worker processes.
     jobs = []
@@ -165,6 +166,8 @@ def run(
         for demos in preset.demos:
             for target in targets:
                 for i in range(preset.seeds):
+                    encoder = method if method in pretrained else preset.encoder_name(method, i)
+                    seeded = preset.pretrain_seeds > 1 and encoder in encoders and method not in pretrained
                     name = (
                         f"{method}_{target}_seed{i}_demos{demos}"
                         if len(targets) > 1
@@ -177,12 +180,15 @@ def run(
                             "seed": i,
                             "demos": demos,
                             "store": str(finetune_stores[target, i]),
-                            "encoder": str(encoders[method]) if method in encoders else None,
+                            "encoder": str(encoders[encoder]) if encoder in encoders else None,
                             "out": str(out / "policies" / name),
                             "results": str(out / "results" / f"{name}.jsonl"),
                             "preset": asdict(preset),
                             "new_contexts": not suite.one_configuration,
-                            "extra": {"target": target} if len(targets) > 1 else {},
+                            "extra": {
+                                **({"target": target} if len(targets) > 1 else {}),
+                                **({"pretrain_seed": i % preset.pretrain_seeds} if seeded else {}),
+                            },
                         }
                     )
     records = run_jobs(jobs, finetune_and_evaluate, preset.workers, out, "finetune+evaluate", progress)

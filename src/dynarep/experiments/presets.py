@@ -1,7 +1,7 @@
 """Benchmark presets: how big each part of a comparison is, per suite.
 
 Point mass: ``quick`` fits in 10 minutes on 2 CPU cores; ``cpu`` is the largest setting that shows
-the published effect on such a CPU in about an hour; ``paper`` follows the protocol's sizes (84 px,
+the published effect on such a CPU in about 90 minutes; ``paper`` follows the protocol's sizes (84 px,
 1000 episodes, 100k pretraining and 10k finetuning steps) and wants a GPU. Metaworld: ``quick``
 fits in 30 minutes, ``cpu`` in about 3 hours, ``paper`` is the protocol's (120 px, 1000 or 10,000
 episodes, 100k/200k steps).
@@ -10,6 +10,9 @@ episodes, 100k/200k steps).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Annotated
+
+from dynarep.config_checks import AT_LEAST_0, AT_LEAST_1, IMAGE_SIZE, Checked
 
 PRETRAINED_BACKBONE = "resnet18"
 """The architecture of frozen baseline rows from local weights (``benchmark --pretrained
@@ -17,46 +20,55 @@ imagenet=PATH r3m=PATH``): the paper's ImageNet and R3M baselines are ResNet-18s
 
 
 @dataclass(frozen=True)
-class Preset:
+class Preset(Checked):
     """Every size of a benchmark run."""
 
-    image_size: int = 32
+    image_size: Annotated[int, IMAGE_SIZE] = 32
     """Frame side in pixels."""
-    pretrain_episodes: int = 300
+    pretrain_episodes: Annotated[int, AT_LEAST_1] = 300
     """Pretraining corpus size, one hidden goal per episode."""
     pretrain_steps: dict[str, int] = field(default_factory=lambda: {"inverse_dynamics": 1500, "bc": 1500})
     """Pretraining steps per objective."""
-    pretrain_batch: int = 128
+    pretrain_batch: Annotated[int, AT_LEAST_1] = 128
     """Pretraining batch size."""
-    horizon: int = 1
+    horizon: Annotated[int, AT_LEAST_1] = 1
     """Inverse-dynamics horizon k."""
-    pretrain_shift: int = 0
+    pretrain_shift: Annotated[int, AT_LEAST_0] = 0
     """Random-shift pixels during pretraining."""
-    demos: tuple[int, ...] = (2,)
+    pretrain_seeds: Annotated[int, AT_LEAST_1] = 1
+    """Encoders per pretraining objective (pretraining seeds 0..n-1); finetuning seed i uses
+    encoder i mod n, so that a ranking does not hang on one encoder."""
+    demos: Annotated[tuple[int, ...], AT_LEAST_1] = (2,)
     """Finetuning set sizes (episodes of the new context)."""
-    seeds: int = 5
+    seeds: Annotated[int, AT_LEAST_1] = 5
     """Finetuning seeds; each has its own hidden goal and demos (seed = 1e6 + i)."""
-    finetune_steps: int = 2000
+    finetune_steps: Annotated[int, AT_LEAST_0] = 2000
     """Head-training steps on frozen features (and the state oracle)."""
-    scratch_steps: int = 1000
+    scratch_steps: Annotated[int, AT_LEAST_0] = 1000
     """End-to-end steps of the from-scratch pixel baseline."""
-    scratch_batch: int = 64
+    scratch_batch: Annotated[int, AT_LEAST_1] = 64
     """Batch of the from-scratch baseline (pixels are costly on a CPU)."""
-    scratch_shift: int = 2
+    scratch_shift: Annotated[int, AT_LEAST_0] = 2
     """Random-shift pixels for the from-scratch baseline."""
-    eval_episodes: int = 50
+    eval_episodes: Annotated[int, AT_LEAST_1] = 50
     """Rollouts per (method, seed, demos)."""
     methods: tuple[str, ...] = ("inverse_dynamics", "bc", "scratch", "random", "state")
     """Rows of the table: pretraining objectives, then baselines."""
-    probe_episodes: int = 50
+    probe_episodes: Annotated[int, AT_LEAST_0] = 50
     """Held-out episodes (own goals) for the state-decodability probes; 0 skips probing."""
-    probe_mlp_steps: int = 1000
+    probe_mlp_steps: Annotated[int, AT_LEAST_0] = 1000
     """Adam steps of the MLP probe."""
-    workers: int = 2
+    workers: Annotated[int, AT_LEAST_1] = 2
     """Processes for collection and for the finetune + evaluate jobs."""
     finetune_options: dict[str, float] = field(default_factory=dict)
     """Overrides of ``FinetuneConfig`` fields for every policy (e.g. {"dropout": 0.3}); a sweep
     axis for the few-shot head."""
+
+    def encoder_name(self, method: str, finetune_seed: int) -> str:
+        """The encoder folder (under ``encoders/``) that finetuning seed ``finetune_seed`` of
+        ``method`` uses: ``METHOD`` for pretraining seed 0, ``METHOD-pretrainK`` for seed K."""
+        k = finetune_seed % self.pretrain_seeds
+        return method if k == 0 else f"{method}-pretrain{k}"
 
     @classmethod
     def from_dict(cls, data: dict) -> Preset:
@@ -66,13 +78,20 @@ class Preset:
 
 POINTMASS_PRESETS: dict[str, Preset] = {
     "quick": Preset(),
+    # 64 px frames (the mass covers ~3 px instead of ~1: ID's probe error halves, issue 11) and
+    # three encoders per objective so that the ranking does not hang on one pretraining run
     "cpu": Preset(
+        image_size=64,
         pretrain_episodes=1000,
-        pretrain_steps={"inverse_dynamics": 5000, "bc": 5000},
+        pretrain_steps={"inverse_dynamics": 2000, "bc": 2000},
+        pretrain_seeds=3,
         demos=(1, 2, 5, 10),
+        seeds=6,
         finetune_steps=3000,
-        scratch_steps=1500,
-        eval_episodes=100,
+        scratch_steps=1000,
+        scratch_batch=32,
+        scratch_shift=4,
+        eval_episodes=50,
         probe_episodes=100,
     ),
     "paper": Preset(

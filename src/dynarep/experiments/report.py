@@ -156,6 +156,28 @@ def paired_table(
     return "\n".join(lines)
 
 
+def pretrain_seed_table(
+    records: list[dict[str, Any]], methods: tuple[str, ...], demos: tuple[int, ...], suite: Any = None
+) -> str:
+    """Markdown table of success per pretraining seed (each the mean over the finetuning seeds that
+    used that seed's encoder): how much a method's row depends on which encoder it got."""
+    groups: dict[tuple[str, int, int], list[float]] = defaultdict(list)
+    for r in records:
+        if "pretrain_seed" in r:
+            groups[(r["method"], r["demos"], r["pretrain_seed"])].append(float(r["success"]))
+    pretrain_seeds = sorted({k for _, _, k in groups})
+    lines = [
+        "| method | demos | " + " | ".join(f"pretraining seed {k}" for k in pretrain_seeds) + " |",
+        "|---|---|" + "---|" * len(pretrain_seeds),
+    ]
+    for method in methods:
+        for n in demos:
+            if (method, n, pretrain_seeds[0]) in groups:
+                cells = [f"{np.mean(groups[(method, n, k)]):.2f}" for k in pretrain_seeds]
+                lines.append(f"| {label(method, suite)} | {n} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def iqm_table(
     records: list[dict[str, Any]], methods: tuple[str, ...], demos: tuple[int, ...], suite: Any = None
 ) -> str:
@@ -199,18 +221,18 @@ def plot_success(
     fig, ax = plt.subplots(figsize=(6, 4))
     for method in methods:
         stats = [summarize(success[(method, n)]) for n in demos]
-        ax.errorbar(
-            demos,
-            [s.mean for s in stats],
-            yerr=[np.nan_to_num(s.se) for s in stats],
-            marker="o",
-            capsize=3,
-            label=label(method, suite),
-        )
+        low, high = [np.nan_to_num(s.ci_low) for s in stats], [np.nan_to_num(s.ci_high) for s in stats]
+        mean = [s.mean for s in stats]
+        (line,) = ax.plot(demos, mean, marker="o", label=label(method, suite))
+        if len(demos) > 1:  # the 95% bootstrap CI over seeds as a band
+            ax.fill_between(demos, low, high, color=line.get_color(), alpha=0.15, linewidth=0)
+        else:
+            yerr = np.abs(np.array([low, high]) - np.array(mean))
+            ax.errorbar(demos, mean, yerr=yerr, color=line.get_color(), capsize=3, linestyle="none")
     ax.set_xscale("log") if len(demos) > 2 else None
     ax.set_xticks(demos, [str(n) for n in demos])
     ax.set_xlabel("finetuning demonstrations")
-    ax.set_ylabel("success rate")
+    ax.set_ylabel("success rate (band: 95% CI over seeds)")
     ax.set_ylim(0, 1)
     ax.set_title(title)
     ax.grid(alpha=0.3)
@@ -237,6 +259,7 @@ def write_report(
     expert = np.mean([r["expert_success"] for r in records]) if records else float("nan")
     wall = f"{wall_seconds / 60:.1f} min" if np.isfinite(wall_seconds) else "not recorded"
     steps = ", ".join(f"{method} {n}" for method, n in sorted(preset.pretrain_steps.items()))
+    pretrain_seeds = f" ({preset.pretrain_seeds} pretraining seeds)" if preset.pretrain_seeds > 1 else ""
     iqm_section = ""
     if len({r.get("target") for r in records}) > 1:
         iqm_section = (
@@ -244,13 +267,20 @@ def write_report(
             "(seed, task) pair, 95% CI by stratified bootstrap (seeds resampled within each task; "
             f"rliable's estimators):\n\n{iqm_table(records, preset.methods, preset.demos, suite)}\n\n"
         )
+    seeds_section = ""
+    if any("pretrain_seed" in r for r in records):
+        n = preset.pretrain_seeds
+        seeds_section = (
+            f"Per pretraining seed ({n} encoders per objective; finetuning seed i uses encoder i mod {n}):"
+            f"\n\n{pretrain_seed_table(records, preset.methods, preset.demos, suite)}\n\n"
+        )
     report = f"""# Benchmark report: {suite.title}
 
 Run folder: `{out}`. Wall time of this invocation: {wall} on
 {platform.machine()} / Python {platform.python_version()}.
 
 Preset: image {preset.image_size} px, {preset.pretrain_episodes} pretraining episodes (one hidden
-context each), pretraining steps {steps} at batch {preset.pretrain_batch}, ID horizon
+context each), pretraining steps {steps} at batch {preset.pretrain_batch}{pretrain_seeds}, ID horizon
 {preset.horizon}, {preset.seeds} finetuning seeds (each its own finetuning set: task 1e6 + i),
 {preset.eval_episodes} rollouts per seed, frozen-head steps {preset.finetune_steps}, scratch steps
 {preset.scratch_steps}.
@@ -275,7 +305,7 @@ on a seed (Mann-Whitney, ties half; CI by stratified bootstrap over seeds).
 
 {paired_table(records, preset.methods, preset.demos, suite) if len(preset.methods) > 1 else ""}
 
-{iqm_section}![success vs demos](success.png)
+{seeds_section}{iqm_section}![success vs demos](success.png)
 
 Per-episode results: `results.jsonl` (one line per rollout, with seeds).
 """
@@ -345,6 +375,19 @@ def software_versions() -> dict[str, str]:
     return versions
 
 
+def read_probes(out: Path, preset: Any) -> dict[str, dict[str, float]]:
+    """method -> its probe errors (``encoders/*/probe.json``), averaged over the method's
+    pretraining seeds (the table shows one figure per method)."""
+    probes: dict[str, dict[str, float]] = {}
+    for method in preset.methods:
+        names = {preset.encoder_name(method, k) for k in range(preset.pretrain_seeds)} | {method}
+        paths = [out / "encoders" / name / "probe.json" for name in sorted(names)]
+        found = [read_json(path) for path in paths if path.exists()]
+        if found:
+            probes[method] = {key: float(np.mean([p[key] for p in found])) for key in found[0]}
+    return probes
+
+
 def rebuild_report(out: str | Path, suite_name: str | None = None) -> Path:
     """Write table.md, success.png, report.md and report.html again from a benchmark folder's
     ``preset.json``, ``results.jsonl``, probes and ``run.json`` (suite and wall time)."""
@@ -363,11 +406,7 @@ def rebuild_report(out: str | Path, suite_name: str | None = None) -> Path:
     suite = get_suite(suite_name)
     preset = Preset.from_dict(read_json(out / "preset.json"))
     records = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
-    probes = {
-        p.parent.name: read_json(p)
-        for p in out.glob("encoders/*/probe.json")
-        if p.parent.name in preset.methods
-    }
+    probes = read_probes(out, preset)
     probe_target = next(iter(make_environment(suite.pretrain_env(preset)).probe_targets))
     write_report(out, records, preset, suite, probes, run.get("wall_seconds", float("nan")), probe_target)
     return out / "report.html"

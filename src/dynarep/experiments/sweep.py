@@ -30,7 +30,7 @@ from typing import Any
 from dynarep.data.store import atomic_write_json
 from dynarep.evaluate.stats import summarize
 from dynarep.experiments.presets import Preset
-from dynarep.experiments.report import label, per_seed
+from dynarep.experiments.report import label, per_seed, read_probes
 from dynarep.experiments.suites import get_preset, get_suite
 from dynarep.files import read_json
 from dynarep.launchers import make_launcher
@@ -226,9 +226,9 @@ def summary_table(out: Path, planned: list[dict[str, Any]], spec: SweepSpec) -> 
         records = [json.loads(line) for line in (folder / "results.jsonl").read_text().splitlines()]
         success = per_seed(records, "success")
         preset = Preset.from_dict(cell["preset"])
+        probes = read_probes(folder, preset)
         for method in preset.methods:
-            probe_path = folder / "encoders" / method / "probe.json"
-            probe = read_json(probe_path) if probe_path.exists() else {}
+            probe = probes.get(method, {})
             mlp = [v for k, v in probe.items() if k.startswith("probe/mlp/") and k.endswith("/val_mm")]
             for n in preset.demos:
                 s = summarize(success[(method, n)])
