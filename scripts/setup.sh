@@ -5,8 +5,9 @@
 #   2. a virtualenv in .venv (override with VENV=...),
 #   3. PyTorch: the CPU build torch==2.13.0 first on machines without a GPU (an unpinned torch
 #      pulls a multi-GB CUDA build), any torch>=2.4 where nvidia-smi exists,
-#   4. dynarep itself with its test tools and the Metaworld extra (metaworld==3.1.1; set
-#      DYNAREP_EXTRAS=dev to leave Metaworld out), then a one-frame rendering smoke check.
+#   4. dynarep itself with its test tools, the Metaworld extra (metaworld==3.1.1) and the logging
+#      extra (TensorBoard, Weights & Biases; set DYNAREP_EXTRAS=dev to leave both out), then a
+#      one-frame rendering smoke check.
 # Safe to re-run: every step skips what is already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,7 +39,7 @@ if ! "$VENV/bin/python" -c "import torch" >/dev/null 2>&1; then
     $PIP install -q "torch==2.13.0"
   fi
 fi
-$PIP install -q -e ".[${DYNAREP_EXTRAS:-dev,metaworld}]"
+$PIP install -q -e ".[${DYNAREP_EXTRAS:-dev,metaworld,logging}]"
 MUJOCO_GL="${MUJOCO_GL:-egl}" "$VENV/bin/python" - <<'PY'
 from dynarep.envs.pointmass import PointMassBatch, PointMassConfig
 import numpy as np

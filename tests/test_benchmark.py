@@ -67,6 +67,12 @@ def test_benchmark_runs_every_method_and_resumes(tiny_run):
         / TINY.seeds
     )
     assert float(paired[0].split("|")[3].split("±")[0]) == pytest.approx(expected, abs=0.006)
+    # the first method's best and worst seeds, replayed as GIFs and inlined in the HTML page
+    videos = json.loads((tmp_path / "videos" / "videos.json").read_text())
+    assert [v["which"] for v in videos] == ["best", "worst"]
+    assert all(Image.open(tmp_path / v["file"]).n_frames > 1 for v in videos)
+    assert "Rollouts (evaluation episode 0" in report
+    assert "data:image/gif;base64," in (tmp_path / "report.html").read_text()
     # two seeds, two hidden goals
     assert len({r["task_id"] for r in records}) == 2
     # a second run finds everything done and redoes nothing
@@ -74,6 +80,24 @@ def test_benchmark_runs_every_method_and_resumes(tiny_run):
     before = marker.stat().st_mtime_ns
     assert run("pointmass", TINY, tmp_path, progress=False) == table
     assert marker.stat().st_mtime_ns == before
+
+
+def test_a_replayed_rollout_is_the_episode_the_table_scored(tiny_run):
+    from dynarep.evaluate.video import rollout_frames
+
+    tmp_path, _ = tiny_run
+    records = [json.loads(x) for x in (tmp_path / "results.jsonl").read_text().splitlines()]
+    for scored in [r for r in records if r["method"] in ("inverse_dynamics", "state") and r["episode"] == 1][
+        :2
+    ]:
+        frames, replay = rollout_frames(scored["policy"], scored["seed"], episode=1)
+        assert replay["episode_seed"] == scored["episode_seed"]
+        assert (replay["success"], replay["steps"], replay["return"]) == (
+            scored["success"],
+            scored["steps"],
+            pytest.approx(scored["return"]),
+        )
+        assert frames.shape[1:] == (TINY.image_size, TINY.image_size, 3) and len(frames) >= 1
 
 
 def test_pretraining_seeds_give_each_finetuning_seed_its_own_encoder(tmp_path):

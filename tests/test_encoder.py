@@ -3,6 +3,7 @@ import json
 import pytest
 import torch
 
+from dynarep.config_checks import ConfigError
 from dynarep.nets.encoder import ConvEncoder, EncoderConfig, default_encoder_config
 from dynarep.train.checkpoint import CheckpointError
 from dynarep.train.encoder_io import export_encoder, load_encoder
@@ -23,7 +24,7 @@ def test_default_encoders_fit_every_supported_size(size):
 
 
 def test_too_small_image_for_strides_is_a_clear_error():
-    with pytest.raises(ValueError, match="too small for encoder strides"):
+    with pytest.raises(ConfigError, match="too small for encoder strides"):
         EncoderConfig(image_size=16, strides=(2, 2, 2, 2))
 
 

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from dynarep.config_checks import ConfigError
 from dynarep.envs.experts import pointmass_expert
 from dynarep.envs.pointmass import (
     ARENA,
@@ -69,7 +70,7 @@ def test_expert_reaches_a_near_goal_and_gym_env_reports_success():
 
 
 def test_unsupported_image_size_is_rejected():
-    with pytest.raises(ValueError, match="image_size 40"):
+    with pytest.raises(ConfigError, match="--image-size 40"):
         PointMassConfig(image_size=40)
 
 

@@ -7,6 +7,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
+from dynarep.config_checks import ConfigError
 from dynarep.data.collect import CollectSpec, collect
 from dynarep.data.store import EpisodeStore, StoreError
 from dynarep.envs import make_environment
@@ -105,7 +106,7 @@ def test_registered_as_gymnasium_environments():
 
 def test_unknown_task_name_suggests_the_v3_name():
     with pytest.raises(
-        ValueError, match="unknown Metaworld task 'pick-place-v2'; did you mean pick-place-v3"
+        ConfigError, match="unknown Metaworld task 'pick-place-v2'; did you mean pick-place-v3"
     ):
         MetaworldConfig(tasks=("pick-place-v2",))
 

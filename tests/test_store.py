@@ -7,6 +7,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from dynarep.config_checks import ConfigError
 from dynarep.data.collect import CollectSpec, _write_chunks, collect, recorded_spec
 from dynarep.data.store import EpisodeStore, StoreError
 from dynarep.envs import env_config_to_dict, make_environment
@@ -94,7 +95,7 @@ def test_nan_actions_are_rejected(tmp_path, tiny_store):
 
 
 def test_zero_episodes_is_a_clear_error(tmp_path):
-    with pytest.raises(ValueError, match="--episodes 0: must be at least 1"):  # refused as the spec is built
+    with pytest.raises(ConfigError, match="--episodes 0: must be at least 1"):  # refused as the spec is built
         collect(tmp_path / "empty", TINY_ENV, CollectSpec(episodes=0), workers=1, progress=False)
     assert not (tmp_path / "empty").exists()
 

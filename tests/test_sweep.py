@@ -53,6 +53,13 @@ def test_cells_share_data_and_encoders_and_each_encoder_is_pretrained_once(tmp_p
             (folder / "policies" / "inverse_dynamics_seed0_demos1" / "policy.json").read_text()
         )
         assert policy["finetune"]["steps"] == int(cell.split("=")[1])
+    # a numeric axis gets its plot: success vs the axis, one line per method and demo count
+    plot = tmp_path / "out" / "sweep_finetune_steps.png"
+    assert plot.stat().st_size > 1000
+    assert (
+        "![success vs finetune_steps](sweep_finetune_steps.png)"
+        in (tmp_path / "out" / "sweep.md").read_text()
+    )
 
 
 def test_a_failed_cell_is_reported_and_the_others_finish_and_resume(tmp_path):

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 
-class ConfigError(ValueError):
-    """A config field holds a value outside its declared range."""
+class ConfigError(Exception):
+    """A config field holds a value outside its declared range. Not a ``ValueError`` on purpose:
+    the flag parser (tyro) turns a ``ValueError`` raised while building a config into a boxed
+    message of its own, and this one must reach the command as the one-line error it is."""
 
 
 @dataclass(frozen=True)

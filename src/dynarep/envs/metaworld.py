@@ -22,7 +22,7 @@ from typing import Annotated, Any
 import gymnasium as gym
 import numpy as np
 
-from dynarep.config_checks import AT_LEAST_0, AT_LEAST_1, IMAGE_SIZE, check_ranges
+from dynarep.config_checks import AT_LEAST_0, AT_LEAST_1, IMAGE_SIZE, ConfigError, check_ranges
 from dynarep.data.store import Episode
 from dynarep.envs.base import Environment, env_config_from_dict, env_config_to_dict, register_environment
 from dynarep.envs.metaworld_tasks import ALL_TASKS
@@ -56,7 +56,7 @@ def check_task(name: str) -> None:
     if name not in ALL_TASKS:
         close = difflib.get_close_matches(name, ALL_TASKS, n=3)
         hint = f"did you mean {', '.join(close)}?" if close else "Metaworld 3 names end in -v3"
-        raise ValueError(f"unknown Metaworld task {name!r}; {hint}")
+        raise ConfigError(f"--tasks: unknown Metaworld task {name!r}; {hint}")
 
 
 @dataclass(frozen=True)
@@ -81,11 +81,11 @@ class MetaworldConfig:
     def __post_init__(self) -> None:
         check_ranges(self)
         if not self.tasks:
-            raise ValueError("tasks: name at least one Metaworld task")
+            raise ConfigError("--tasks: name at least one Metaworld task")
         for task in self.tasks:
             check_task(task)
         if self.image_size < 16 or self.supersample < 1 or self.max_steps < 1:
-            raise ValueError("image_size must be >= 16, supersample >= 1 and max_steps >= 1")
+            raise ConfigError("--image-size must be >= 16, --supersample >= 1 and --max-steps >= 1")
 
 
 class MetaworldEnv(gym.Env):

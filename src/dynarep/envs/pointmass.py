@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import gymnasium as gym
 import numpy as np
 
-from dynarep.config_checks import AT_LEAST_1, POSITIVE, check_ranges
+from dynarep.config_checks import AT_LEAST_1, POSITIVE, ConfigError, check_ranges
 from dynarep.data.store import Episode
 from dynarep.envs.base import Environment, register_environment
 from dynarep.envs.experts import pointmass_expert
@@ -69,8 +69,9 @@ class PointMassConfig:
     def __post_init__(self) -> None:
         check_ranges(self)
         if self.image_size not in SUPPORTED_IMAGE_SIZES:
-            raise ValueError(
-                f"image_size {self.image_size} is not supported; use one of {SUPPORTED_IMAGE_SIZES}"
+            raise ConfigError(
+                f"--image-size {self.image_size}: image_size {self.image_size} is not supported; "
+                f"use one of {', '.join(map(str, SUPPORTED_IMAGE_SIZES))}"
             )
 
 

@@ -24,6 +24,7 @@ from dynarep.experiments.jobs import run_jobs
 from dynarep.experiments.presets import PRETRAINED_BACKBONE, Preset
 from dynarep.experiments.report import read_probes, write_report
 from dynarep.experiments.suites import Suite, get_preset, get_suite
+from dynarep.experiments.videos import record_videos
 from dynarep.nets.factory import get_encoder
 from dynarep.objectives import get_objective
 from dynarep.train.finetune import FinetuneConfig, finetune
@@ -193,7 +194,8 @@ def run(
                     )
     records = run_jobs(jobs, finetune_and_evaluate, preset.workers, out, "finetune+evaluate", progress)
 
-    # 5. Results.
+    # 5. Results, and a few rollouts to watch.
+    record_videos(out, records, preset.methods, new_contexts=not suite.one_configuration)
     probe_target = next(iter(make_environment(env).probe_targets))
     wall_seconds = time.perf_counter() - started
     atomic_write_json(

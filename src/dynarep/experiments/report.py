@@ -27,6 +27,7 @@ from dynarep.evaluate.stats import (
     stratified_bootstrap_ci,
     summarize,
 )
+from dynarep.experiments.videos import videos_section
 from dynarep.files import read_json
 
 LABELS = {
@@ -307,6 +308,7 @@ on a seed (Mann-Whitney, ties half; CI by stratified bootstrap over seeds).
 
 {seeds_section}{iqm_section}![success vs demos](success.png)
 
+{videos_section(out, lambda method: label(method, suite))}
 Per-episode results: `results.jsonl` (one line per rollout, with seeds).
 """
     atomic_write_bytes(out / "report.md", report.encode())
@@ -326,8 +328,9 @@ pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 12px; }
 
 
 def write_html(out: Path, report_md: str, title: str) -> Path:
-    """``out/report.html``: the Markdown report rendered, its images inlined as data URIs, then the
-    run's configurations (preset, each encoder's pretraining config) and software versions."""
+    """``out/report.html``: the Markdown report rendered, its images (PNG plots, GIF rollouts)
+    inlined as data URIs, then the run's configurations (preset, each encoder's pretraining
+    config) and software versions."""
     import markdown
 
     body = markdown.markdown(report_md, extensions=["tables"])
@@ -336,9 +339,9 @@ def write_html(out: Path, report_md: str, title: str) -> Path:
         image = out / match.group(1)
         if not image.exists():
             return match.group(0)
-        return f'src="data:image/png;base64,{base64.b64encode(image.read_bytes()).decode()}"'
+        return f'src="data:image/{match.group(2)};base64,{base64.b64encode(image.read_bytes()).decode()}"'
 
-    body = re.sub(r'src="([^":]+\.png)"', inline, body)
+    body = re.sub(r'src="([^":]+\.(png|gif))"', inline, body)
     configs = [out / "preset.json", *sorted(out.glob("encoders/*/config.json"))]
     sections = "".join(
         f"<h3>{html.escape(str(path.relative_to(out)))}</h3>"

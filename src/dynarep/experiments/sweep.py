@@ -27,6 +27,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from dynarep.data.store import atomic_write_json
 from dynarep.evaluate.stats import summarize
 from dynarep.experiments.presets import Preset
@@ -201,8 +203,59 @@ def sweep(spec_path: str | Path, out: str | Path) -> str:
                     failed = {"cell": cell["values"], "state": "failed", "error": repr(outcome)}
                     atomic_write_json(Path(cell["folder"]) / "status.json", {**failed, "log": str(out)})
     table = summary_table(out, planned, spec)
-    (out / "sweep.md").write_text(table + "\n")
+    plots = [(axis, plot_axis(out, planned, axis)) for axis in spec.grid]
+    images = "".join(f"\n![success vs {axis}]({path.name})\n" for axis, path in plots if path is not None)
+    (out / "sweep.md").write_text(table + "\n" + images)
     return table
+
+
+def plot_axis(out: Path, planned: list[dict[str, Any]], axis: str) -> Path | None:
+    """``OUT/sweep_AXIS.png``: success vs a numeric grid axis (the n-step plot for ``horizon``,
+    success vs pretraining size for ``pretrain_episodes``), one line per method, demo count and
+    setting of the other axes, the 95% bootstrap CI over seeds as a band. None when the axis is
+    not numeric, has one value, or no cell has finished."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    values = sorted({cell["values"][axis] for cell in planned if _is_number(cell["values"][axis])})
+    if len(values) < 2 or any(not _is_number(cell["values"][axis]) for cell in planned):
+        return None
+    lines: dict[str, dict[float, Any]] = {}
+    for cell in planned:
+        folder = Path(cell["folder"])
+        if not (folder / "status.json").exists() or read_json(folder / "status.json")["state"] != "done":
+            continue
+        records = [json.loads(line) for line in (folder / "results.jsonl").read_text().splitlines()]
+        others = ", ".join(f"{a}={json.dumps(v)}" for a, v in cell["values"].items() if a != axis)
+        for (method, demos), seeds in per_seed(records, "success").items():
+            name = f"{label(method)}, {demos} demos" + (f", {others}" if others else "")
+            lines.setdefault(name, {})[cell["values"][axis]] = summarize(seeds)
+    if not lines:
+        return None
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for name, points in sorted(lines.items()):
+        xs = sorted(points)
+        (line,) = ax.plot(xs, [points[x].mean for x in xs], marker="o", label=name)
+        low = [float(np.nan_to_num(points[x].ci_low)) for x in xs]
+        high = [float(np.nan_to_num(points[x].ci_high)) for x in xs]
+        ax.fill_between(xs, low, high, color=line.get_color(), alpha=0.15, linewidth=0)
+    ax.set_xticks(values, [str(v) for v in values])
+    ax.set_xlabel(axis)
+    ax.set_ylabel("success rate (band: 95% CI over seeds)")
+    ax.set_ylim(0, 1)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    path = out / f"sweep_{axis}.png"
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def summary_table(out: Path, planned: list[dict[str, Any]], spec: SweepSpec) -> str:

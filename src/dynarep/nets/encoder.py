@@ -14,6 +14,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from dynarep.config_checks import ConfigError
+
 
 @dataclass(frozen=True)
 class EncoderConfig:
@@ -32,11 +34,11 @@ class EncoderConfig:
 
     def __post_init__(self) -> None:
         if len(self.channels) != len(self.strides):
-            raise ValueError("encoder channels and strides must have the same length")
+            raise ConfigError("--channels and --strides: give the same number of layers")
         size = self.feature_map_size()
         if size < 2:
-            raise ValueError(
-                f"image size {self.image_size} is too small for encoder strides {self.strides}: "
+            raise ConfigError(
+                f"--image-size {self.image_size}: too small for encoder strides {self.strides}: "
                 f"the feature map would be {size}x{size}; use a larger image or smaller strides"
             )
 

@@ -24,6 +24,7 @@ from dynarep.envs import environment_names, make_environment
 from dynarep.files import check_folder_path
 from dynarep.nets.encoder import default_encoder_config
 from dynarep.train.encoder_io import encoder_cameras, load_encoder
+from dynarep.train.metrics import LoggingConfig, MetricLog
 from dynarep.train.policy import Policy, write_policy_folder
 from dynarep.train.pretrain import TrainingDiverged
 from dynarep.train.schedule import cosine_lr, make_optimizer, resolve_device, set_lr
@@ -62,10 +63,12 @@ def finetune(
     config: FinetuneConfig | None = None,
     progress: bool = True,
     device: str = "auto",
+    logging: LoggingConfig | None = None,
 ) -> Path:
     """Train a policy and write ``out/policy.safetensors`` + ``out/policy.json``; returns ``out``.
 
     ``device``: auto (CUDA when available), cpu, cuda, ...; the saved policy is always on the CPU.
+    ``logging``: the loss curve also to TensorBoard or W&B (``log.jsonl`` is always written).
     """
     config = config or FinetuneConfig()
     check_folder_path(out)
@@ -113,6 +116,12 @@ def finetune(
 
     log = fit(policy, policy_type, inputs, actions, config, generator, resolve_device(device), progress)
     encoder = str(Path(encoder_path).resolve()) if encoder_path else None
+    if logging is not None and (logging.tensorboard or logging.wandb):
+        out.mkdir(parents=True, exist_ok=True)
+        sinks = MetricLog(out, logging, {"finetune": asdict(config), "policy_type": policy_type}, jsonl=False)
+        for record in log:
+            sinks.write(record)
+        sinks.close()
     return write_policy_folder(
         out, policy.cpu().eval(), log, store, {"finetune": asdict(config), "encoder_path": encoder}
     )

@@ -29,6 +29,7 @@ from dynarep.objectives import get_objective
 from dynarep.train.checkpoint import load_optimizer, optimizer_tensors, save_tensors
 from dynarep.train.distributed import Processes
 from dynarep.train.encoder_io import export_encoder
+from dynarep.train.metrics import LoggingConfig, MetricLog
 from dynarep.train.schedule import cosine_lr, make_optimizer, set_lr
 
 
@@ -99,11 +100,13 @@ def pretrain(
     encoder_config: EncoderConfig | MultiCameraConfig | None = None,
     progress: bool = True,
     device: str = "auto",
+    logging: LoggingConfig | None = None,
 ) -> Path:
     """Pretrain and export ``out/encoder.safetensors``; returns its path. Idempotent and resumable.
 
     ``device`` is auto (CUDA when available), cpu, cuda, cuda:1, ...; it is not part of the run's
-    identity, so a run started on one device can be resumed on another.
+    identity, so a run started on one device can be resumed on another. Neither is ``logging``
+    (metrics to TensorBoard or W&B besides ``log.jsonl``).
     """
     config = config or PretrainConfig()
     check_folder_path(out)
@@ -167,7 +170,7 @@ def pretrain(
     peak_lr = optimizer.param_groups[0]["lr"]
     step = _resume(out, model, optimizer, sampler)
 
-    log = (out / "log.jsonl").open("a") if processes.is_main else None
+    log = MetricLog(out, logging, run) if processes.is_main else None
     bar = tqdm(
         total=config.steps,
         initial=step,
@@ -197,8 +200,7 @@ def pretrain(
             record.update({f"pretrain/{k}": v for k, v in metrics.items()})
             record["pretrain/lr"] = optimizer.param_groups[0]["lr"]
             if log is not None:
-                log.write(json.dumps(record) + "\n")
-                log.flush()
+                log.write(record)
             bar.set_postfix(loss=f"{metrics.get('loss', float('nan')):.4f}")
         if step % config.checkpoint_every == 0 and step < config.steps:
             if processes.is_main:
