@@ -148,3 +148,15 @@ def test_missing_gl_backend_is_one_line_naming_the_packages(tmp_path):
     result = subprocess.run(args + ["--workers", "1"], capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 2
     assert "libegl1" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_format_word_may_stand_anywhere_among_the_flags():
+    from dynarep import commands
+
+    verb = commands.get_verb("import")
+    for argv in (
+        ["numpy", "a.npz", "--out", "y", "--fps", "5"],
+        ["--out", "y", "numpy", "a.npz", "--fps", "5"],
+    ):
+        args = commands.parse(verb, argv)
+        assert (args.format, args.source, args.out, args.options.fps) == ("numpy", "a.npz", "y", 5.0)

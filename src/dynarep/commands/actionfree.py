@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
-import tyro
+from tyro.conf import Positional, arg
 
 from dynarep.commands.base import Group, nested, register_verb
 from dynarep.label.idm import LabellerConfig
@@ -26,7 +26,7 @@ class SplitArgs:
     (--unlabelled, action-free unless --keep-actions). Which episodes keep actions: random, or
     random among the lowest-return half as SSORL does (--pick lowest-return)."""
 
-    store: tyro.conf.Positional[str]
+    store: Annotated[str, Positional, arg(metavar="STORE")]
     """Episode store with actions."""
     labelled: str
     """New store: the episodes that keep actions."""
@@ -95,7 +95,7 @@ class MergeArgs:
     """Write a new store holding every episode of the given stores, in order; frames must agree
     (cameras, size, action width); each frame's action_source is kept."""
 
-    stores: tyro.conf.Positional[tuple[str, ...]]
+    stores: Annotated[tuple[str, ...], Positional, arg(metavar="STORES")]
     """Stores to merge."""
     out: str
     """New store to write."""
@@ -117,7 +117,7 @@ class OfflineRLArgs:
     """Train TD3+BC on every transition of STORE (state, action, next.reward, next state) and
     write a state policy that dynarep evaluate rolls out."""
 
-    store: tyro.conf.Positional[str]
+    store: Annotated[str, Positional, arg(metavar="STORE")]
     """Episode store with actions and rewards."""
     out: str
     """Policy folder to write."""

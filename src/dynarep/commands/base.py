@@ -15,6 +15,7 @@ and flags given after it override them.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import sys
 import typing
 from collections.abc import Callable, Sequence
@@ -46,11 +47,10 @@ class Choices:
                 return arg.split("=", 1)[1]
         return self.file.get(name, default)
 
-    def positional(self, key: str) -> str | None:
-        """The first word that is not a flag (``import lerobot ...``), else the file's ``key``."""
-        if self.argv and not self.argv[0].startswith("-"):
-            return self.argv[0]
-        return self.file.get(key)
+    def positional(self, key: str, choices: Sequence[str]) -> str | None:
+        """The first word on the command line that is one of ``choices`` (``import lerobot ...``,
+        wherever it stands among the flags), else the file's ``key``."""
+        return next((arg for arg in self.argv if arg in choices), self.file.get(key))
 
 
 @dataclass(frozen=True)
@@ -188,7 +188,7 @@ def parse(verb: Verb, argv: Sequence[str]) -> Any:
     values = read_config_file(path, verb.name) if path is not None else {}
     cls = verb.arguments(Choices(rest, values))
     default = defaults_from(cls, values, f"--config {path}") if path is not None else None
-    description = (cls.__doc__ or verb.summary).strip()
+    description = " ".join(inspect.cleandoc(cls.__doc__ or verb.summary).split())
     if path is None:
         return tyro.cli(cls, args=rest, prog=f"dynarep {verb.name}", description=description)
     return tyro.cli(cls, args=rest, prog=f"dynarep {verb.name}", description=description, default=default)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-import tyro
+from tyro.conf import Positional, arg
 
 from dynarep.commands.base import Choices, Group, register_verb, with_fields
 from dynarep.data.collect import CollectSpec
@@ -58,7 +58,7 @@ class CheckArgs:
     file is named. Tables are always checked on open, frames only here (hashing gigabytes on every
     open would cost more than it saves)."""
 
-    store: tyro.conf.Positional[str]
+    store: Annotated[str, Positional, arg(metavar="STORE")]
     """Episode store."""
 
 
@@ -85,7 +85,7 @@ def format_arguments(kind: str) -> Any:
         names, get = (
             (importer_names(), get_importer) if kind == "import" else (exporter_names(), get_exporter)
         )
-        name = choices.positional("format")
+        name = choices.positional("format", names)
         config = get(name)[0] if name in names else None
         base = ImportArgs if kind == "import" else ExportArgs
         return with_fields(base.__name__, base, options=config) if config else base
@@ -99,9 +99,9 @@ class ImportArgs:
     --out if it fails). Formats: lerobot (a LeRobotDataset v3 folder), video (a folder of MP4s or
     image sequences, action-free), numpy (an .npz of arrays); pass FORMAT --help for its options."""
 
-    format: tyro.conf.Positional[str]
+    format: Annotated[str, Positional, arg(metavar="FORMAT")]
     """Format: lerobot, video or numpy."""
-    source: tyro.conf.Positional[str]
+    source: Annotated[str, Positional, arg(metavar="SOURCE")]
     """What to import (a dataset folder, a video folder, an .npz file)."""
     out: str
     """New store folder to write."""
@@ -130,9 +130,9 @@ class ExportArgs:
     """Convert an episode store into another format (nothing is left under --out if it fails).
     Formats: lerobot (LeRobotDataset v3); pass FORMAT --help for its options."""
 
-    format: tyro.conf.Positional[str]
+    format: Annotated[str, Positional, arg(metavar="FORMAT")]
     """Format: lerobot."""
-    store: tyro.conf.Positional[str]
+    store: Annotated[str, Positional, arg(metavar="STORE")]
     """Episode store to export."""
     out: str
     """New folder to write."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
-import tyro
+from tyro.conf import Positional, arg
 
 from dynarep.commands.base import Group, nested, register_verb
 from dynarep.experiments.theory import TheoryConfig
@@ -22,7 +22,7 @@ class BenchmarkArgs:
     pointmass-actionfree (learning from IDM labels), metaworld-pick-place, metaworld-door(-all),
     metaworld-ml45(-all), metaworld-r3m(-all). Re-running resumes."""
 
-    suite: tyro.conf.Positional[str]
+    suite: Annotated[str, Positional, arg(metavar="SUITE")]
     """Which benchmark (environment and split)."""
     preset: Literal["quick", "cpu", "paper"] = "quick"
     """quick (point mass 10 min, Metaworld 30 min on 2 CPU cores), cpu (1.5-3 h), paper (GPU sizes)."""
@@ -77,7 +77,7 @@ class SweepArgs:
     Finished cells are skipped on a re-run; a failed cell is reported with its error and log and
     never stops the others. Writes OUT/sweep.md."""
 
-    spec: tyro.conf.Positional[str]
+    spec: Annotated[str, Positional, arg(metavar="SPEC")]
     """Sweep spec (JSON); examples in benchmarks/sweeps/."""
     out: str
     """Sweep folder."""
@@ -99,7 +99,7 @@ class ReportArgs:
     comparisons, configurations, software versions) from a finished or partial benchmark folder's
     preset.json, results.jsonl, probes and run.json."""
 
-    run: tyro.conf.Positional[str]
+    run: Annotated[str, Positional, arg(metavar="RUN")]
     """A dynarep benchmark folder."""
     suite: str | None = None
     """The folder's suite, for runs made before run.json recorded it (default: from run.json)."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import tyro
+from tyro.conf import Positional, arg
 
 from dynarep.commands.base import Choices, Group, nested, register_verb, with_fields
 from dynarep.train.finetune import FinetuneConfig
@@ -129,9 +129,9 @@ class ExportEncoderArgs:
     probe results) and OUT/README.md (a model card). Load it in your own code with
     dynarep.load_encoder(OUT)."""
 
-    run: tyro.conf.Positional[str]
+    run: Annotated[str, Positional, arg(metavar="RUN")]
     """Pretraining run folder (or its encoder.safetensors)."""
-    out: tyro.conf.Positional[str]
+    out: Annotated[str, Positional, arg(metavar="OUT")]
     """New folder to write."""
 
 
