@@ -71,7 +71,7 @@ def test_benchmark_runs_every_method_and_resumes(tiny_run):
     videos = json.loads((tmp_path / "videos" / "videos.json").read_text())
     assert [v["which"] for v in videos] == ["best", "worst"]
     assert all(Image.open(tmp_path / v["file"]).n_frames > 1 for v in videos)
-    assert "Rollouts (evaluation episode 0" in report
+    assert "Rollouts (the best finetuning seed" in report
     assert "data:image/gif;base64," in (tmp_path / "report.html").read_text()
     # two seeds, two hidden goals
     assert len({r["task_id"] for r in records}) == 2

@@ -1,6 +1,7 @@
 """The rollouts a benchmark report shows: the first method's best and worst finetuning seed.
 
-One evaluation episode of each is replayed (the same start the table scored) and written as a GIF
+One evaluation episode of each (the best seed's first success, the worst seed's first failure) is
+replayed from the same start the table scored, and written as a GIF
 under ``OUT/videos/``, with ``videos.json`` holding what each shows, so ``dynarep report`` can
 rebuild the page without a simulator.
 """
@@ -19,8 +20,8 @@ INDEX = "videos.json"
 def record_videos(
     out: Path, records: list[dict[str, Any]], methods: tuple[str, ...], new_contexts: bool
 ) -> None:
-    """GIFs of episode 0 of the best and the worst seed of ``methods[0]`` (at 2 demos where the
-    run has them, else its fewest); skipped when already written."""
+    """GIFs of one episode of the best and of the worst seed of ``methods[0]`` (at 2 demos where
+    the run has them, else its fewest); skipped when already written."""
     from dynarep.evaluate.video import rollout_frames, write_gif
 
     folder = out / "videos"
@@ -39,8 +40,10 @@ def record_videos(
     best, worst = max(success, key=success.get), min(success, key=success.get)
     shown = []
     for which, seed in (("best", best), ("worst", worst)):
-        episode = next(r for r in by_seed[seed] if r["episode"] == 0)
-        frames, replay = rollout_frames(episode["policy"], episode["seed"], 0, new_contexts)
+        # what the seed mostly does: the best seed's first success, the worst seed's first failure
+        episodes = sorted(by_seed[seed], key=lambda r: r["episode"])
+        episode = next((r for r in episodes if r["success"] == (which == "best")), episodes[0])
+        frames, replay = rollout_frames(episode["policy"], episode["seed"], episode["episode"], new_contexts)
         name = f"{method}_demos{demos}_{which}.gif"
         write_gif(frames, folder / name)
         shown.append(
@@ -50,6 +53,7 @@ def record_videos(
                 "demos": demos,
                 "finetune_seed": seed,
                 "seed_success": round(success[seed], 3),
+                "episode": episode["episode"],
                 "episode_success": bool(replay["success"]),
                 "which": which,
             }
@@ -62,13 +66,13 @@ def videos_section(out: Path, label: Any) -> str:
     index = out / "videos" / INDEX
     if not index.exists():
         return ""
-    lines = ["Rollouts (evaluation episode 0 of the best and the worst finetuning seed):", ""]
+    lines = ["Rollouts (the best finetuning seed's first success, the worst one's first failure):", ""]
     for video in read_json(index):
         outcome = "succeeds" if video["episode_success"] else "fails"
         lines.append(
             f"![{video['which']} seed]({video['file']}) {label(video['method'])}, {video['demos']} demos, "
             f"{video['which']} seed ({video['finetune_seed']}, success {video['seed_success']:.2f}): "
-            f"this episode {outcome}."
+            f"evaluation episode {video.get('episode', 0)}, which {outcome}."
         )
         lines.append("")
     return "\n".join(lines) + "\n"
