@@ -60,6 +60,12 @@ def test_cells_share_data_and_encoders_and_each_encoder_is_pretrained_once(tmp_p
         "![success vs finetune_steps](sweep_finetune_steps.png)"
         in (tmp_path / "out" / "sweep.md").read_text()
     )
+    # dynarep report SWEEP writes the summary again, also as one HTML page with the plot inlined
+    (tmp_path / "out" / "sweep.md").unlink()
+    assert main(["report", str(tmp_path / "out")]) == 0
+    assert "ID (inverse dynamics)" in (tmp_path / "out" / "sweep.md").read_text()
+    page = (tmp_path / "out" / "sweep.html").read_text()
+    assert "data:image/png;base64," in page and "finetune_steps" in page and "spec.json" in page
 
 
 def test_a_failed_cell_is_reported_and_the_others_finish_and_resume(tmp_path):

@@ -95,23 +95,28 @@ def sweep(args: SweepArgs) -> Path:
 
 @dataclass(frozen=True)
 class ReportArgs:
-    """Rebuild table.md, success.png, report.md and report.html (tables, plots inlined, paired
-    comparisons, configurations, software versions) from a finished or partial benchmark folder's
-    preset.json, results.jsonl, probes and run.json."""
+    """Rebuild a benchmark folder's table.md, success.png, report.md and report.html (tables, plots
+    and rollout GIFs inlined, paired comparisons, configurations, software versions) from its
+    preset.json, results.jsonl, probes and run.json; or a sweep folder's sweep.md and sweep.html
+    (the summary table, a plot per numeric grid axis, the spec) from its cells. Nothing is run."""
 
-    run: Annotated[str, Positional, arg(metavar="RUN")]
-    """A dynarep benchmark folder."""
+    run: Annotated[str, Positional, arg(metavar="RUN_OR_SWEEP")]
+    """A dynarep benchmark or sweep folder."""
     suite: str | None = None
-    """The folder's suite, for runs made before run.json recorded it (default: from run.json)."""
+    """A benchmark folder's suite, for runs made before run.json recorded it (default: from run.json)."""
 
 
 @register_verb(
-    "report", "write a benchmark folder's report.md and a self-contained report.html again", ReportArgs
+    "report", "write a benchmark's or a sweep's Markdown and self-contained HTML report again", ReportArgs
 )
 def report(args: ReportArgs) -> None:
     from dynarep.experiments.report import rebuild_report
+    from dynarep.experiments.sweep import rebuild_summary
 
-    print(f"report written to {rebuild_report(args.run, args.suite)}")
+    if (Path(args.run) / "spec.json").exists():
+        print(f"sweep report written to {rebuild_summary(args.run)}")
+    else:
+        print(f"report written to {rebuild_report(args.run, args.suite)}")
 
 
 @dataclass(frozen=True)

@@ -327,10 +327,12 @@ pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 12px; }
 """
 
 
-def write_html(out: Path, report_md: str, title: str) -> Path:
-    """``out/report.html``: the Markdown report rendered, its images (PNG plots, GIF rollouts)
-    inlined as data URIs, then the run's configurations (preset, each encoder's pretraining
-    config) and software versions."""
+def write_html(
+    out: Path, report_md: str, title: str, page: str = "report.html", configs: list[Path] | None = None
+) -> Path:
+    """``out/PAGE`` (``report.html``): the Markdown report rendered, its images (PNG plots, GIF
+    rollouts) inlined as data URIs, then the ``configs`` (default: the run's preset and each
+    encoder's pretraining config) and software versions."""
     import markdown
 
     body = markdown.markdown(report_md, extensions=["tables"])
@@ -342,14 +344,15 @@ def write_html(out: Path, report_md: str, title: str) -> Path:
         return f'src="data:image/{match.group(2)};base64,{base64.b64encode(image.read_bytes()).decode()}"'
 
     body = re.sub(r'src="([^":]+\.(png|gif))"', inline, body)
-    configs = [out / "preset.json", *sorted(out.glob("encoders/*/config.json"))]
+    if configs is None:
+        configs = [out / "preset.json", *sorted(out.glob("encoders/*/config.json"))]
     sections = "".join(
         f"<h3>{html.escape(str(path.relative_to(out)))}</h3>"
         f"<pre>{html.escape(json.dumps(read_json(path), indent=2), quote=False)}</pre>"
         for path in configs
         if path.exists()
     )
-    page = f"""<!DOCTYPE html>
+    html_page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>{HTML_STYLE}</style></head>
 <body>
@@ -360,8 +363,8 @@ def write_html(out: Path, report_md: str, title: str) -> Path:
 <pre>{html.escape(json.dumps(software_versions(), indent=2), quote=False)}</pre>
 </body></html>
 """
-    path = out / "report.html"
-    atomic_write_bytes(path, page.encode())
+    path = out / page
+    atomic_write_bytes(path, html_page.encode())
     return path
 
 

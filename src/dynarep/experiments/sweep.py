@@ -169,24 +169,12 @@ def sweep(spec_path: str | Path, out: str | Path) -> str:
     if spec_copy.exists() and read_json(spec_copy) != stored:
         raise ValueError(f"{out}: holds a sweep of another spec ({spec_copy}); choose another folder")
     atomic_write_json(spec_copy, stored)
-    base = get_preset(get_suite(spec.suite), spec.preset)
-    planned = []
-    for values in cells(spec):
-        preset = cell_preset(spec, values, base)
-        folder = out / "cells" / cell_name(values)
+    planned = plan(spec, out)
+    for cell in planned:
+        folder = Path(cell["folder"])
         folder.mkdir(parents=True, exist_ok=True)
-        data_key, encoder_key = key_of(spec, preset, DATA_FIELDS), key_of(spec, preset, ENCODER_FIELDS)
-        link(folder, "data", out / "data" / data_key)
-        link(folder, "encoders", out / "encoders" / encoder_key)
-        planned.append(
-            {
-                "values": values,
-                "preset": asdict(preset),
-                "folder": str(folder),
-                "data": data_key,
-                "encoders": encoder_key,
-            }
-        )
+        link(folder, "data", out / "data" / cell["data"])
+        link(folder, "encoders", out / "encoders" / cell["encoders"])
     for data_only, key in ((True, "data"), (False, "encoders")):
         groups: dict[str, list[dict[str, Any]]] = {}
         for cell in planned:
@@ -202,11 +190,49 @@ def sweep(spec_path: str | Path, out: str | Path) -> str:
                 for cell in job["cells"]:
                     failed = {"cell": cell["values"], "state": "failed", "error": repr(outcome)}
                     atomic_write_json(Path(cell["folder"]) / "status.json", {**failed, "log": str(out)})
+    return write_summary(out, planned, spec)
+
+
+def plan(spec: SweepSpec, out: Path) -> list[dict[str, Any]]:
+    """Every cell of the spec: its grid values, preset, folder and the keys of the data and
+    encoders folders it shares."""
+    base = get_preset(get_suite(spec.suite), spec.preset)
+    planned = []
+    for values in cells(spec):
+        preset = cell_preset(spec, values, base)
+        planned.append(
+            {
+                "values": values,
+                "preset": asdict(preset),
+                "folder": str(out / "cells" / cell_name(values)),
+                "data": key_of(spec, preset, DATA_FIELDS),
+                "encoders": key_of(spec, preset, ENCODER_FIELDS),
+            }
+        )
+    return planned
+
+
+def write_summary(out: Path, planned: list[dict[str, Any]], spec: SweepSpec) -> str:
+    """``OUT/sweep.md`` (the table, failed cells, a plot per numeric axis) and ``OUT/sweep.html``
+    (the same as one self-contained page, with the spec); returns the table."""
+    from dynarep.experiments.report import write_html
+
     table = summary_table(out, planned, spec)
     plots = [(axis, plot_axis(out, planned, axis)) for axis in spec.grid]
     images = "".join(f"\n![success vs {axis}]({path.name})\n" for axis, path in plots if path is not None)
-    (out / "sweep.md").write_text(table + "\n" + images)
+    summary = f"# Sweep: {spec.suite}, preset {spec.preset}\n\n{table}\n{images}"
+    (out / "sweep.md").write_text(summary)
+    write_html(out, summary, f"Sweep: {spec.suite}", page="sweep.html", configs=[out / "spec.json"])
     return table
+
+
+def rebuild_summary(out: str | Path) -> Path:
+    """Write a sweep folder's ``sweep.md`` and ``sweep.html`` again from what its cells hold
+    (``dynarep report SWEEP``); nothing is run."""
+    out = Path(out)
+    spec = load_spec(out / "spec.json")
+    write_summary(out, plan(spec, out), spec)
+    return out / "sweep.html"
 
 
 def plot_axis(out: Path, planned: list[dict[str, Any]], axis: str) -> Path | None:
