@@ -308,7 +308,11 @@ def summary_table(out: Path, planned: list[dict[str, Any]], spec: SweepSpec) -> 
         probes = read_probes(folder, preset)
         for method in preset.methods:
             probe = probes.get(method, {})
-            mlp = [v for k, v in probe.items() if k.startswith("probe/mlp/") and k.endswith("/val_mm")]
+            mlp = [  # the state the encoder should hold, not the hidden goal (probed only for the record)
+                v
+                for k, v in probe.items()
+                if k.startswith("probe/mlp/") and k.endswith("/val_mm") and "/goal/" not in k
+            ]
             for n in preset.demos:
                 s = summarize(success[(method, n)])
                 values = [json.dumps(cell["values"][a]) for a in axes]
