@@ -189,8 +189,6 @@ def parse(verb: Verb, argv: Sequence[str]) -> Any:
     cls = verb.arguments(Choices(rest, values))
     default = defaults_from(cls, values, f"--config {path}") if path is not None else None
     description = " ".join(inspect.cleandoc(cls.__doc__ or verb.summary).split())
-    if path is None:
-        return tyro.cli(cls, args=rest, prog=f"dynarep {verb.name}", description=description)
     return tyro.cli(cls, args=rest, prog=f"dynarep {verb.name}", description=description, default=default)
 
 

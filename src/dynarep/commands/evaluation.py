@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Annotated
 
 from dynarep.commands.base import Group, nested, register_verb
+from dynarep.commands.data import DEFAULT_ENV
 from dynarep.evaluate.offline import OfflineConfig
 from dynarep.evaluate.probe import ProbeConfig
-
-DEFAULT_ENV = "pointmass"
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from dynarep.evaluate.stats import (
     stratified_bootstrap_ci,
     summarize,
 )
+from dynarep.experiments.plots import draw_success, new_figure, save_success_figure
 from dynarep.experiments.videos import videos_section
 from dynarep.files import read_json
 
@@ -213,35 +214,13 @@ def plot_success(
     title: str = "",
     suite: Any = None,
 ) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    """Success vs finetuning demos, one line per method with its 95% CI over seeds."""
     success = per_seed(records, "success")
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = new_figure()
     for method in methods:
-        stats = [summarize(success[(method, n)]) for n in demos]
-        low, high = [np.nan_to_num(s.ci_low) for s in stats], [np.nan_to_num(s.ci_high) for s in stats]
-        mean = [s.mean for s in stats]
-        (line,) = ax.plot(demos, mean, marker="o", label=label(method, suite))
-        if len(demos) > 1:  # the 95% bootstrap CI over seeds as a band
-            ax.fill_between(demos, low, high, color=line.get_color(), alpha=0.15, linewidth=0)
-        else:
-            yerr = np.abs(np.array([low, high]) - np.array(mean))
-            ax.errorbar(demos, mean, yerr=yerr, color=line.get_color(), capsize=3, linestyle="none")
+        draw_success(ax, demos, [summarize(success[(method, n)]) for n in demos], label(method, suite))
     ax.set_xscale("log") if len(demos) > 2 else None
-    ax.set_xticks(demos, [str(n) for n in demos])
-    ax.set_xlabel("finetuning demonstrations")
-    ax.set_ylabel("success rate (band: 95% CI over seeds)")
-    ax.set_ylim(0, 1)
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_success_figure(fig, ax, path, demos, "finetuning demonstrations", title)
 
 
 def write_report(

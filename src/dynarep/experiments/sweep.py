@@ -27,10 +27,9 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from dynarep.data.store import atomic_write_json
 from dynarep.evaluate.stats import summarize
+from dynarep.experiments.plots import draw_success, new_figure, save_success_figure
 from dynarep.experiments.presets import Preset
 from dynarep.experiments.report import label, per_seed, read_probes
 from dynarep.experiments.suites import get_preset, get_suite
@@ -240,44 +239,39 @@ def plot_axis(out: Path, planned: list[dict[str, Any]], axis: str) -> Path | Non
     success vs pretraining size for ``pretrain_episodes``), one line per method, demo count and
     setting of the other axes, the 95% bootstrap CI over seeds as a band. None when the axis is
     not numeric, has one value, or no cell has finished."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     values = sorted({cell["values"][axis] for cell in planned if _is_number(cell["values"][axis])})
     if len(values) < 2 or any(not _is_number(cell["values"][axis]) for cell in planned):
         return None
     lines: dict[str, dict[float, Any]] = {}
     for cell in planned:
-        folder = Path(cell["folder"])
-        if not (folder / "status.json").exists() or read_json(folder / "status.json")["state"] != "done":
+        records = finished_records(cell)
+        if records is None:
             continue
-        records = [json.loads(line) for line in (folder / "results.jsonl").read_text().splitlines()]
         others = ", ".join(f"{a}={json.dumps(v)}" for a, v in cell["values"].items() if a != axis)
         for (method, demos), seeds in per_seed(records, "success").items():
             name = f"{label(method)}, {demos} demos" + (f", {others}" if others else "")
             lines.setdefault(name, {})[cell["values"][axis]] = summarize(seeds)
     if not lines:
         return None
-    fig, ax = plt.subplots(figsize=(6.5, 4))
+    fig, ax = new_figure(6.5)
     for name, points in sorted(lines.items()):
         xs = sorted(points)
-        (line,) = ax.plot(xs, [points[x].mean for x in xs], marker="o", label=name)
-        low = [float(np.nan_to_num(points[x].ci_low)) for x in xs]
-        high = [float(np.nan_to_num(points[x].ci_high)) for x in xs]
-        ax.fill_between(xs, low, high, color=line.get_color(), alpha=0.15, linewidth=0)
-    ax.set_xticks(values, [str(v) for v in values])
-    ax.set_xlabel(axis)
-    ax.set_ylabel("success rate (band: 95% CI over seeds)")
-    ax.set_ylim(0, 1)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    path = out / f"sweep_{axis}.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+        draw_success(ax, xs, [points[x] for x in xs], name)
+    return save_success_figure(fig, ax, out / f"sweep_{axis}.png", values, axis, legend_size=7)
+
+
+def cell_status(cell: dict[str, Any]) -> dict[str, Any]:
+    """A cell's ``status.json`` ({"state": "not run"} before it has one)."""
+    path = Path(cell["folder"]) / "status.json"
+    return read_json(path) if path.exists() else {"state": "not run"}
+
+
+def finished_records(cell: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """A finished cell's per-rollout records; None for a cell that has not finished."""
+    if cell_status(cell)["state"] != "done":
+        return None
+    text = (Path(cell["folder"]) / "results.jsonl").read_text()
+    return [json.loads(line) for line in text.splitlines()]
 
 
 def _is_number(value: Any) -> bool:
@@ -295,14 +289,12 @@ def summary_table(out: Path, planned: list[dict[str, Any]], spec: SweepSpec) -> 
     failures = []
     for cell in planned:
         folder = Path(cell["folder"])
-        status = (
-            read_json(folder / "status.json") if (folder / "status.json").exists() else {"state": "not run"}
-        )
-        if status["state"] != "done":
+        records = finished_records(cell)
+        if records is None:
+            status = cell_status(cell)
             reason = status.get("error", status["state"])
             failures.append(f"- `{cell_name(cell['values'])}`: {reason} (log: {status.get('log', '-')})")
             continue
-        records = [json.loads(line) for line in (folder / "results.jsonl").read_text().splitlines()]
         success = per_seed(records, "success")
         preset = Preset.from_dict(cell["preset"])
         probes = read_probes(folder, preset)
