@@ -62,6 +62,7 @@ def store_contents(store: EpisodeStore) -> dict[str, np.ndarray]:
         "contexts": store.contexts,
         "lengths": store.lengths,
         "starts": store.frame_starts,
+        "info": store.info,
     }
 
 
@@ -84,7 +85,10 @@ def test_a_damaged_store_reads_back_intact_or_raises_file_error(tiny_store, name
         except FileError:
             return
         for key, value in original.items():
-            np.testing.assert_array_equal(contents[key], value, err_msg=key)
+            if key == "info":  # every value the store describes itself with, not only the arrays
+                assert contents[key] == value
+            else:
+                np.testing.assert_array_equal(contents[key], value, err_msg=key)
 
 
 @SETTINGS
@@ -125,3 +129,28 @@ def test_a_changed_value_in_a_weights_config_is_refused_as_damage(policy_folder,
     config.write_text(config.read_text().replace('"state"', '"staue"', 1))
     with pytest.raises(FileError, match="policy.json: damaged"):
         load_policy(copy)
+
+
+def test_a_changed_value_in_a_store_description_is_refused_as_damage(tiny_store, tmp_path):
+    copy = tmp_path / "store"
+    shutil.copytree(tiny_store, copy)
+    info = copy / "meta" / "info.json"
+    assert "config_sha256" not in EpisodeStore(copy).info  # the seal is checked, then dropped
+    text = info.read_text()
+    info.write_text(text.replace('"num_episodes": ', '"num_episodes": 1', 1))  # 6 -> 16: valid JSON
+    with pytest.raises(FileError, match="info.json: damaged"):
+        EpisodeStore(copy)
+
+
+def test_a_changed_step_in_a_pretraining_checkpoint_is_refused_as_damage(tiny_store, tmp_path):
+    from dynarep.train.checkpoint import CheckpointError
+    from dynarep.train.pretrain import PretrainConfig, pretrain
+
+    out = tmp_path / "run"
+    config = PretrainConfig(steps=4, checkpoint_every=2, batch_size=8)
+    pretrain(tiny_store, out, "inverse_dynamics", None, config, progress=False)
+    (out / "encoder.json").unlink()  # as if killed after the checkpoint: the next run resumes it
+    meta = out / "checkpoint.json"
+    meta.write_text(meta.read_text().replace('"step": 4', '"step": 2', 1))
+    with pytest.raises(CheckpointError, match="checkpoint.json: damaged"):
+        pretrain(tiny_store, out, "inverse_dynamics", None, config, progress=False)

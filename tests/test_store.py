@@ -11,7 +11,7 @@ from dynarep.config_checks import ConfigError
 from dynarep.data.collect import CollectSpec, _write_chunks, collect, recorded_spec
 from dynarep.data.store import EpisodeStore, StoreError
 from dynarep.envs import env_config_to_dict, make_environment
-from dynarep.files import FileError
+from dynarep.files import SELF_CHECKSUM, FileError, seal
 from tests.conftest import TINY_ENV
 
 
@@ -66,6 +66,7 @@ def test_missing_store_names_the_path(tmp_path):
 def forget_checksums(store: Path) -> None:
     info = json.loads((store / "meta/info.json").read_text())
     del info["checksums"]
+    del info[SELF_CHECKSUM]  # as a store written before either existed
     (store / "meta/info.json").write_text(json.dumps(info))
 
 
@@ -74,7 +75,7 @@ def test_wrong_schema_version_is_rejected(tmp_path, tiny_store):
     shutil.copytree(tiny_store, copy)
     info = json.loads((copy / "meta/info.json").read_text())
     info["schema_version"] = 99
-    (copy / "meta/info.json").write_text(json.dumps(info))
+    (copy / "meta/info.json").write_text(json.dumps(seal(info)))  # as a later dynarep would write it
     with pytest.raises(StoreError, match="info.json: schema_version 99"):
         EpisodeStore(copy)
 

@@ -6,9 +6,11 @@ raw traceback from the library that decodes it (``SafetensorError``, ``ArrowInva
 wrong numbers. So writers record the SHA-256 of what they wrote (weights: in their JSON config;
 stores: in ``meta/info.json``) and readers check it: always for weights and tables, which are
 small, and for a store's frames on request (``EpisodeStore(verify=True)``, ``dynarep check``),
-because hashing gigabytes of frames on every open would cost more than it saves. A JSON file
-itself has no checksum: a flip that leaves valid JSON goes unnoticed (and is usually refused by
-the next check that reads the value).
+because hashing gigabytes of frames on every open would cost more than it saves. The JSON files
+that record those checksums (a store's ``meta/info.json``, weights configs) carry a checksum of
+their own other keys (``seal``, ``check_seal``), so that a damaged byte that still parses as JSON
+(a changed number, a renamed choice) is refused as damage instead of read as a value. Files meant
+to be edited by hand (``command.json``, sweep specs) are not sealed.
 """
 
 from __future__ import annotations
@@ -49,6 +51,30 @@ def check_sha256(path: Path, expected: str | None) -> None:
     """Raise when ``path`` does not hash to ``expected`` (None: nothing recorded, nothing checked)."""
     if expected is not None and sha256(path) != expected:
         raise FileError(f"{path}: damaged (its SHA-256 differs from the one recorded when it was written)")
+
+
+SELF_CHECKSUM = "config_sha256"
+"""Key of a sealed JSON object's checksum of its own other keys."""
+
+
+def json_digest(obj: dict[str, Any]) -> str:
+    """SHA-256 of an object's canonical JSON (sorted keys, no spaces), without its own checksum."""
+    body = {k: v for k, v in obj.items() if k != SELF_CHECKSUM}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def seal(obj: dict[str, Any]) -> dict[str, Any]:
+    """``obj`` as JSON will read it back, plus a checksum of itself (``check_seal`` verifies it)."""
+    body = json.loads(json.dumps({k: v for k, v in obj.items() if k != SELF_CHECKSUM}))
+    return {**body, SELF_CHECKSUM: json_digest(body)}
+
+
+def check_seal(path: Path, obj: dict[str, Any], error: type[FileError] = FileError) -> dict[str, Any]:
+    """``obj`` read from ``path`` without its checksum; raises ``error`` (a kind of ``FileError``)
+    when the checksum does not match. Objects written before sealing existed have none and pass."""
+    if SELF_CHECKSUM in obj and obj[SELF_CHECKSUM] != json_digest(obj):
+        raise error(f"{path}: damaged (its content differs from the checksum written with it)")
+    return {k: v for k, v in obj.items() if k != SELF_CHECKSUM}
 
 
 def _fail(path: Path, what: str, error: Exception) -> FileError:

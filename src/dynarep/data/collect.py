@@ -34,7 +34,7 @@ from dynarep.data.store import (
     store_files,
 )
 from dynarep.envs import Environment, env_config_to_dict, make_environment
-from dynarep.files import check_folder_path, checksums, open_npy, read_parquet
+from dynarep.files import check_folder_path, checksums, open_npy, read_parquet, seal
 
 
 @dataclass(frozen=True)
@@ -270,5 +270,5 @@ def _assemble(out: Path, chunks: Path, environment: Environment, spec: CollectSp
     if environment.reward_rule:
         info["reward"] = environment.reward_rule
     info["checksums"] = checksums(out, store_files(out))
-    atomic_write_json(out / "meta" / "info.json", info)
+    atomic_write_json(out / "meta" / "info.json", seal(info))
     shutil.rmtree(chunks)

@@ -26,7 +26,7 @@ from dynarep.data.store import (
     atomic_write_parquet,
     store_files,
 )
-from dynarep.files import checksums
+from dynarep.files import checksums, seal
 
 
 @contextmanager
@@ -174,14 +174,16 @@ class StoreWriter:
         info = {**info, "checksums": checksums(self.tmp, store_files(self.tmp))}
         atomic_write_json(
             self.tmp / "meta" / "info.json",
-            {
-                "schema_version": SCHEMA_VERSION,
-                "codebase_version": "dynarep-0.1",
-                "num_episodes": len(self.episode_rows),
-                "num_frames": self.num_frames,
-                "image_keys": self.image_keys,
-                **info,
-            },
+            seal(
+                {
+                    "schema_version": SCHEMA_VERSION,
+                    "codebase_version": "dynarep-0.1",
+                    "num_episodes": len(self.episode_rows),
+                    "num_frames": self.num_frames,
+                    "image_keys": self.image_keys,
+                    **info,
+                }
+            ),
         )
         self._finished = True
         self._stage.__exit__(None, None, None)  # checks --out is still new, then renames

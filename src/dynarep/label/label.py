@@ -30,7 +30,7 @@ from dynarep.data.store import (
 )
 from dynarep.data.store_writer import check_new_store, staged_folder
 from dynarep.evaluate.offline import action_errors
-from dynarep.files import checksums, read_parquet
+from dynarep.files import checksums, read_parquet, seal
 from dynarep.label.idm import (
     EarlyFusionLabeller,
     InverseDynamicsLabeller,
@@ -255,4 +255,4 @@ def _write_store(
         except OSError:
             shutil.copyfile(source.root / "images" / name, root / "images" / name)
     info = {**source.info, "labels": provenance, "checksums": checksums(root, store_files(root))}
-    atomic_write_json(root / "meta" / "info.json", info)
+    atomic_write_json(root / "meta" / "info.json", seal(info))

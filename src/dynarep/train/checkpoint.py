@@ -6,8 +6,6 @@ flattened into tensors (``opt.<param>.<key>``) plus JSON for its hyperparameters
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -17,7 +15,7 @@ from safetensors.torch import save_file
 from torch import nn
 
 from dynarep.data.store import atomic_write_json
-from dynarep.files import FileError, read_json, read_tensors, sha256
+from dynarep.files import FileError, check_seal, read_json, read_tensors, seal, sha256
 
 
 class CheckpointError(FileError):
@@ -34,17 +32,6 @@ def save_tensors(path: Path, tensors: dict[str, torch.Tensor]) -> str:
     return digest
 
 
-SELF_CHECKSUM = "config_sha256"
-"""Key of a config's checksum of its own other keys: a damaged byte that still parses as JSON (a
-changed number, a policy type ``"staue"``) is refused as damage instead of read as a value."""
-
-
-def config_digest(config: dict[str, Any]) -> str:
-    """SHA-256 of a config's canonical JSON (sorted keys), without its own checksum."""
-    body = {k: v for k, v in config.items() if k != SELF_CHECKSUM}
-    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-
-
 def save_weights(stem: Path, module: nn.Module, config: dict[str, Any]) -> str:
     """Write ``stem.safetensors`` and ``stem.json`` (JSON last: its presence marks completeness;
     it records the weights' SHA-256, which ``load_weights`` checks, and its own). Returns the
@@ -57,8 +44,7 @@ def save_weights(stem: Path, module: nn.Module, config: dict[str, Any]) -> str:
 
 def write_config(path: Path, config: dict[str, Any]) -> None:
     """Write a weights config with a fresh checksum of itself (``read_config`` checks it)."""
-    config = json.loads(json.dumps({k: v for k, v in config.items() if k != SELF_CHECKSUM}))  # as read back
-    atomic_write_json(path, {**config, SELF_CHECKSUM: config_digest(config)})
+    atomic_write_json(path, seal(config))
 
 
 def read_config(stem: Path) -> dict[str, Any]:
@@ -70,8 +56,7 @@ def read_config(stem: Path) -> dict[str, Any]:
     config = read_json(path)
     if not isinstance(config, dict):
         raise CheckpointError(f"{path}: not a dynarep checkpoint config (expected a JSON object)")
-    if SELF_CHECKSUM in config and config[SELF_CHECKSUM] != config_digest(config):
-        raise CheckpointError(f"{path}: damaged (its content differs from the checksum written with it)")
+    check_seal(path, config, CheckpointError)
     return config
 
 

@@ -21,12 +21,12 @@ from tqdm import tqdm
 from dynarep.config_checks import AT_LEAST_0, AT_LEAST_1, POSITIVE, Checked
 from dynarep.data.store import EpisodeStore, atomic_write_json, frames_fit_in_memory
 from dynarep.data.windows import WindowSampler
-from dynarep.files import check_folder_path, read_json, read_tensors
+from dynarep.files import check_folder_path, check_seal, read_json, read_tensors, seal
 from dynarep.nets.encoder import EncoderConfig, default_encoder_config
 from dynarep.nets.factory import build_encoder
 from dynarep.nets.multicam import MultiCameraConfig
 from dynarep.objectives import get_objective
-from dynarep.train.checkpoint import load_optimizer, optimizer_tensors, save_tensors
+from dynarep.train.checkpoint import CheckpointError, load_optimizer, optimizer_tensors, save_tensors
 from dynarep.train.distributed import Processes
 from dynarep.train.encoder_io import export_encoder
 from dynarep.train.metrics import LoggingConfig, MetricLog
@@ -227,7 +227,7 @@ def _checkpoint(
     digest = save_tensors(out / "checkpoint.safetensors", tensors)
     atomic_write_json(
         out / "checkpoint.json",
-        {"step": step, "optimizer": meta, "sampler": sampler.state_dict(), "sha256": digest},
+        seal({"step": step, "optimizer": meta, "sampler": sampler.state_dict(), "sha256": digest}),
     )
 
 
@@ -238,6 +238,9 @@ def _resume(
     if not meta_path.exists():
         return 0
     meta = read_json(meta_path)
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{meta_path}: not a dynarep checkpoint (expected a JSON object)")
+    meta = check_seal(meta_path, meta, CheckpointError)
     tensors = read_tensors(out / "checkpoint.safetensors", meta.get("sha256"))
     model.load_state_dict({k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")})
     load_optimizer(optimizer, tensors, meta["optimizer"])
