@@ -9,7 +9,9 @@ episodes are the benchmark's own demos) and merges the sets into one store of as
 trained on ``demos`` episodes, scored on the rest; ``seeds`` splits per task), and the methods'
 mean rank over tasks, mean held-out R² and mean MSE are compared with their mean rollout success
 in RUN/results.jsonl by Spearman's rank correlation. The scratch baseline has no frozen encoder
-and is left out.
+and is left out. Rollout success is itself noisy with few seeds, so the script also lists every
+pair of methods whose rollout success differs with a paired 95% CI excluding 0 and says whether
+the offline mean rank orders that pair the same way.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import fields
+from itertools import combinations
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +30,7 @@ from dynarep.data.merge import merge
 from dynarep.data.store import EpisodeStore
 from dynarep.envs import env_config_from_dict
 from dynarep.evaluate.offline import STATE, OfflineConfig, evaluate_offline, ranks
+from dynarep.evaluate.stats import paired_difference
 
 
 def spearman(a: list[float], b: list[float]) -> float:
@@ -69,10 +73,12 @@ def main() -> None:
         per_task = ", ".join(f"{t['mse']:.3f}" for t in offline[name]["per_task"])
         print(f"{name}: MSE per task {per_task}", flush=True)
     records = [json.loads(line) for line in (run / "results.jsonl").read_text().splitlines()]
-    success = {
-        n: float(np.mean([r["success"] for r in records if r["method"] == n and r["demos"] == args.demos]))
-        for n in names
-    }
+    seeds = sorted({r["finetune_seed"] for r in records})
+    outcomes: dict[tuple, list[float]] = {}
+    for r in records:
+        outcomes.setdefault((r["method"], r["demos"], r["finetune_seed"]), []).append(r["success"])
+    per_seed = {n: [float(np.mean(outcomes[n, args.demos, i])) for i in seeds] for n in names}
+    success = {n: float(np.mean(per_seed[n])) for n in names}
     scores = {
         "mean rank": {n: -offline[n]["mean_rank"] for n in names},
         "R²": {n: offline[n]["r2"] for n in names},
@@ -90,6 +96,22 @@ def main() -> None:
             for score, by in scores.items()
         )
         print(f"Spearman with rollout success, {label} ({len(chosen)}): {correlations}")
+    print("\nPairs that rollouts separate (paired 95% CI of the success difference excludes 0):")
+    agree = separated = 0
+    for better, worse in combinations(sorted(names, key=lambda n: -success[n]), 2):
+        difference = paired_difference(per_seed[better], per_seed[worse])
+        if difference.ci_low <= 0:
+            continue
+        separated += 1
+        same = offline[better]["mean_rank"] < offline[worse]["mean_rank"]
+        agree += same
+        ci = f"[{difference.ci_low:+.2f}, {difference.ci_high:+.2f}]"
+        print(
+            f"  {better} > {worse}: {difference.mean:+.2f} {ci}; "
+            f"offline mean rank {offline[better]['mean_rank']:.2f} vs {offline[worse]['mean_rank']:.2f}: "
+            + ("same order" if same else "REVERSED")
+        )
+    print(f"Offline mean rank orders {agree} of the {separated} separated pairs as rollouts do")
 
 
 if __name__ == "__main__":
