@@ -137,6 +137,21 @@ def test_pretraining_seeds_give_each_finetuning_seed_its_own_encoder(tmp_path):
     assert bc_row.split("|")[-3].strip().endswith(f"/ {np.mean(values):.1f}")
 
 
+def test_encoder_options_change_the_pretrained_architecture(tmp_path):
+    from dataclasses import replace
+
+    from dynarep.config_checks import ConfigError
+
+    options = {"channels": [8, 8, 8, 8], "keypoints": 4}
+    run("pointmass", replace(TINY, methods=("random",), encoder_options=options), tmp_path, progress=False)
+    encoder = json.loads((tmp_path / "encoders" / "random" / "config.json").read_text())["encoder"]
+    assert encoder["channels"] == [8, 8, 8, 8] and encoder["keypoints"] == 4
+    assert encoder["strides"] == [2, 1, 1, 1]  # the rest stays the frame size's default
+    with pytest.raises(ConfigError, match=r"encoder_options: unknown \['chanels'\]; choose from"):
+        run("pointmass", replace(TINY, encoder_options={"chanels": [8]}), tmp_path / "bad", progress=False)
+    assert not (tmp_path / "bad").exists()  # refused before anything is written
+
+
 def test_presets_cover_quick_cpu_and_paper():
     assert set(PRESETS) == {"quick", "cpu", "paper"}
     assert (

@@ -16,6 +16,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
+from dynarep.config_checks import ConfigError
 from dynarep.data.collect import CollectSpec, collect
 from dynarep.data.store import atomic_write_bytes, atomic_write_json
 from dynarep.envs import make_environment
@@ -25,6 +26,7 @@ from dynarep.experiments.presets import PRETRAINED_BACKBONE, Preset
 from dynarep.experiments.report import read_probes, write_report
 from dynarep.experiments.suites import Suite, get_preset, get_suite
 from dynarep.experiments.videos import record_videos
+from dynarep.nets.encoder import EncoderConfig, default_encoder_config
 from dynarep.nets.factory import get_encoder
 from dynarep.objectives import get_objective
 from dynarep.train.finetune import FinetuneConfig, finetune
@@ -39,6 +41,18 @@ def check_methods(methods: tuple[str, ...], pretrained: dict[str, str]) -> None:
     for method in methods:
         if method not in BASELINES and method not in pretrained:
             get_objective(method)  # raises a one-line error naming the choices
+
+
+def encoder_config(preset: Preset) -> EncoderConfig | None:
+    """The pretrained encoders' architecture: pretrain's default for the frame size (None), or
+    that default with the preset's ``encoder_options``."""
+    if not preset.encoder_options:
+        return None
+    default = default_encoder_config(preset.image_size).to_dict()
+    unknown = sorted(set(preset.encoder_options) - set(default))
+    if unknown:
+        raise ConfigError(f"encoder_options: unknown {unknown}; choose from {sorted(default)}")
+    return EncoderConfig.from_dict({**default, **preset.encoder_options})
 
 
 def run(
@@ -73,6 +87,7 @@ def run(
             preset, methods=(*preset.methods, *[m for m in pretrained if m not in preset.methods])
         )
     check_methods(preset.methods, pretrained)
+    architecture = encoder_config(preset)  # before anything is written: a bad option fails first
     out = Path(out or f"runs/{suite_name or 'benchmark'}-{preset_name}")
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -148,6 +163,7 @@ def run(
                 objective,
                 config_class(**options),
                 PretrainConfig(steps=steps, batch_size=preset.pretrain_batch, seed=k),
+                encoder_config=architecture,
                 progress=progress,
             )
 

@@ -10,7 +10,7 @@ episodes, 100k/200k steps).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Annotated
+from typing import Annotated, Any
 
 from dynarep.config_checks import AT_LEAST_0, AT_LEAST_1, IMAGE_SIZE, Checked
 
@@ -60,6 +60,10 @@ class Preset(Checked):
     """Adam steps of the MLP probe."""
     workers: Annotated[int, AT_LEAST_1] = 2
     """Processes for collection and for the finetune + evaluate jobs."""
+    encoder_options: dict[str, Any] = field(default_factory=dict)
+    """Overrides of the pretrained encoders' architecture (``EncoderConfig`` fields, e.g.
+    {"channels": [32, 32, 64, 64], "keypoints": 64}) on top of the default for the frame size: a
+    sweep axis that separates encoder width from frame size."""
     finetune_options: dict[str, float] = field(default_factory=dict)
     """Overrides of ``FinetuneConfig`` fields for every policy (e.g. {"dropout": 0.3}); a sweep
     axis for the few-shot head."""
