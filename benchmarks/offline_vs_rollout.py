@@ -27,7 +27,7 @@ import torch
 
 from dynarep.data.collect import CollectSpec, collect
 from dynarep.data.merge import merge
-from dynarep.data.store import EpisodeStore
+from dynarep.data.store import EpisodeStore, atomic_write_json
 from dynarep.envs import env_config_from_dict
 from dynarep.evaluate.offline import STATE, OfflineConfig, evaluate_offline, ranks
 from dynarep.evaluate.stats import paired_difference
@@ -97,21 +97,22 @@ def main() -> None:
         )
         print(f"Spearman with rollout success, {label} ({len(chosen)}): {correlations}")
     print("\nPairs that rollouts separate (paired 95% CI of the success difference excludes 0):")
-    agree = separated = 0
+    agree = dict.fromkeys(scores, 0)
+    separated = 0
     for better, worse in combinations(sorted(names, key=lambda n: -success[n]), 2):
         difference = paired_difference(per_seed[better], per_seed[worse])
         if difference.ci_low <= 0:
             continue
         separated += 1
-        same = offline[better]["mean_rank"] < offline[worse]["mean_rank"]
-        agree += same
+        same = {score: by[better] > by[worse] for score, by in scores.items()}
+        for score in scores:
+            agree[score] += same[score]
         ci = f"[{difference.ci_low:+.2f}, {difference.ci_high:+.2f}]"
-        print(
-            f"  {better} > {worse}: {difference.mean:+.2f} {ci}; "
-            f"offline mean rank {offline[better]['mean_rank']:.2f} vs {offline[worse]['mean_rank']:.2f}: "
-            + ("same order" if same else "REVERSED")
-        )
-    print(f"Offline mean rank orders {agree} of the {separated} separated pairs as rollouts do")
+        verdicts = ", ".join(f"{score} {'same' if ok else 'REVERSED'}" for score, ok in same.items())
+        print(f"  {better} > {worse}: {difference.mean:+.2f} {ci}; offline: {verdicts}")
+    counts = ", ".join(f"{score} {agree[score]}" for score in scores)
+    print(f"Separated pairs ordered as rollouts order them, of {separated}: {counts}")
+    atomic_write_json(run / "offline" / "offline_vs_rollout.json", {"offline": offline, "success": success})
 
 
 if __name__ == "__main__":
