@@ -104,6 +104,16 @@ def read_json(path: str | Path) -> Any:
         raise _fail(path, "JSON", error) from None
 
 
+def read_sealed_json(path: str | Path, error: type[FileError], what: str) -> dict[str, Any]:
+    """A JSON object written with ``seal``, its checksum verified and dropped; ``error`` (a kind of
+    ``FileError``) names ``path`` when it is not an object or does not match its checksum."""
+    path = Path(path)
+    obj = read_json(path)
+    if not isinstance(obj, dict):
+        raise error(f"{path}: not {what} (expected a JSON object)")
+    return check_seal(path, obj, error)
+
+
 def read_parquet(path: str | Path, sha: str | None = None, columns: list[str] | None = None) -> pa.Table:
     path = Path(path)
     _exists(path)

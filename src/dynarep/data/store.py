@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from dynarep.files import FileError, check_seal, check_sha256, open_npy, read_json, read_parquet
+from dynarep.files import FileError, check_sha256, open_npy, read_parquet, read_sealed_json
 
 SCHEMA_VERSION = 1
 IMAGE_KEY = "observation.images.top"
@@ -194,10 +194,7 @@ class EpisodeStore:
                 f"{info_path}: missing; not a finished dynarep store "
                 "(re-run `dynarep collect` with the same arguments to finish it)"
             )
-        info = read_json(info_path)
-        if not isinstance(info, dict):
-            raise StoreError(f"{info_path}: not a dynarep store description (expected a JSON object)")
-        self.info: dict[str, Any] = check_seal(info_path, info, StoreError)
+        self.info: dict[str, Any] = read_sealed_json(info_path, StoreError, "a dynarep store description")
         self.checksums: dict[str, str] = self.info.get("checksums") or {}
         self.verify = verify
         version = self.info.get("schema_version")

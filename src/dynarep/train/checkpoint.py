@@ -15,7 +15,7 @@ from safetensors.torch import save_file
 from torch import nn
 
 from dynarep.data.store import atomic_write_json
-from dynarep.files import FileError, check_seal, read_json, read_tensors, seal, sha256
+from dynarep.files import FileError, read_sealed_json, read_tensors, seal, sha256
 
 
 class CheckpointError(FileError):
@@ -53,11 +53,7 @@ def read_config(stem: Path) -> dict[str, Any]:
     path = Path(stem).with_suffix(".json")
     if not path.exists():
         raise CheckpointError(f"{path}: missing (expected a dynarep checkpoint config)")
-    config = read_json(path)
-    if not isinstance(config, dict):
-        raise CheckpointError(f"{path}: not a dynarep checkpoint config (expected a JSON object)")
-    check_seal(path, config, CheckpointError)
-    return config
+    return read_sealed_json(path, CheckpointError, "a dynarep checkpoint config")
 
 
 def load_weights(stem: Path, module: nn.Module) -> None:

@@ -21,7 +21,7 @@ from tqdm import tqdm
 from dynarep.config_checks import AT_LEAST_0, AT_LEAST_1, POSITIVE, Checked
 from dynarep.data.store import EpisodeStore, atomic_write_json, frames_fit_in_memory
 from dynarep.data.windows import WindowSampler
-from dynarep.files import check_folder_path, check_seal, read_json, read_tensors, seal
+from dynarep.files import check_folder_path, read_json, read_sealed_json, read_tensors, seal
 from dynarep.nets.encoder import EncoderConfig, default_encoder_config
 from dynarep.nets.factory import build_encoder
 from dynarep.nets.multicam import MultiCameraConfig
@@ -237,10 +237,7 @@ def _resume(
     meta_path = out / "checkpoint.json"
     if not meta_path.exists():
         return 0
-    meta = read_json(meta_path)
-    if not isinstance(meta, dict):
-        raise CheckpointError(f"{meta_path}: not a dynarep checkpoint (expected a JSON object)")
-    meta = check_seal(meta_path, meta, CheckpointError)
+    meta = read_sealed_json(meta_path, CheckpointError, "a dynarep checkpoint")
     tensors = read_tensors(out / "checkpoint.safetensors", meta.get("sha256"))
     model.load_state_dict({k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")})
     load_optimizer(optimizer, tensors, meta["optimizer"])
