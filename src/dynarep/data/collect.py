@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import concurrent.futures as futures
 import json
-import multiprocessing
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -35,6 +34,7 @@ from dynarep.data.store import (
 )
 from dynarep.envs import Environment, env_config_to_dict, make_environment
 from dynarep.files import check_folder_path, checksums, open_npy, read_parquet, seal
+from dynarep.pools import spawned_pool
 
 
 @dataclass(frozen=True)
@@ -195,8 +195,7 @@ def _write_missing_chunks(
                 environment.close()
         else:
             args = (provenance["env"], asdict(spec), str(chunks))
-            context = multiprocessing.get_context("spawn")
-            with futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+            with spawned_pool(workers) as pool:
                 jobs = [pool.submit(_write_chunks_in_worker, *args, g) for g in groups]
                 for done in futures.as_completed(jobs):
                     bar.update(done.result())

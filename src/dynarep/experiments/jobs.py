@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import concurrent.futures as futures
 import json
-import multiprocessing
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from tqdm import tqdm
 
 from dynarep.data.store import atomic_write_bytes
+from dynarep.pools import spawned_pool
 
 
 def run_jobs(
@@ -32,8 +32,7 @@ def run_jobs(
     todo = [job for job in jobs if not Path(job["results"]).exists()]
     bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc=desc, unit="job", disable=not progress)
     if todo:
-        context = multiprocessing.get_context("spawn")  # workers build their own simulators
-        with futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+        with spawned_pool(workers) as pool:  # workers build their own simulators
             for done in futures.as_completed([pool.submit(worker, job) for job in todo]):
                 done.result()
                 bar.update()

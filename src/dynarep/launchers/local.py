@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import concurrent.futures as futures
-import multiprocessing
 from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 from dynarep.config_checks import AT_LEAST_1, Checked
 from dynarep.launchers.base import Launcher, register_launcher
+from dynarep.pools import explain, spawned_pool
 
 
 @dataclass(frozen=True)
@@ -29,8 +30,7 @@ class Local(Launcher):
     ) -> list[Any]:
         if self.config.parallel == 1:
             return [_call(function, job) for job in jobs]
-        context = multiprocessing.get_context("spawn")  # jobs build their own simulators
-        with futures.ProcessPoolExecutor(self.config.parallel, mp_context=context) as pool:
+        with spawned_pool(self.config.parallel) as pool:  # jobs build their own simulators
             submitted = [pool.submit(function, job) for job in jobs]
             return [_outcome(done) for done in submitted]
 
@@ -45,5 +45,7 @@ def _call(function: Callable[[dict[str, Any]], Any], job: dict[str, Any]) -> Any
 def _outcome(done: futures.Future) -> Any:
     try:
         return done.result()
+    except BrokenProcessPool as error:
+        return explain(error)
     except Exception as error:  # noqa: BLE001
         return error
