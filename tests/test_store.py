@@ -117,3 +117,47 @@ def test_worker_processes_write_the_same_store_as_one_process(tmp_path, tiny_sto
     reference = EpisodeStore(tiny_store)
     assert np.array_equal(store.images, reference.images)
     assert store.episodes.equals(reference.episodes)
+
+
+def _expert_succeeds_unless(monkeypatch: pytest.MonkeyPatch, hopeless: set[int]) -> None:
+    """A point-mass expert that succeeds (at its last step) in every configuration but those in
+    ``hopeless``: the tiny 10-step episodes are too short for the real one to reach its goal."""
+    from dynarep.envs.pointmass import PointMass
+
+    record = PointMass.record_episodes
+
+    def decided(self, task_ids, seeds, expert_noise):
+        episodes = record(self, task_ids, seeds, expert_noise)
+        for episode in episodes:
+            episode.successes[:] = False
+            episode.successes[-1] = episode.task_index not in hopeless
+        return episodes
+
+    monkeypatch.setattr(PointMass, "record_episodes", decided)
+
+
+def test_success_only_corpus_replaces_a_configuration_the_expert_cannot_solve(tmp_path, monkeypatch):
+    spec = CollectSpec(episodes=3, first_task=10, success_only=True, max_retries=2)
+    _expert_succeeds_unless(monkeypatch, set())
+    plain = collect(tmp_path / "plain", TINY_ENV, spec, workers=1, progress=False)
+    _expert_succeeds_unless(monkeypatch, {11})
+    store = collect(tmp_path / "s", TINY_ENV, spec, workers=1, progress=False)
+    tasks = store.episodes["task_index"].to_pylist()
+    assert plain.episodes["task_index"].to_pylist() == [10, 11, 12]
+    assert tasks == [10, 11 + 1_000_000_000, 12]  # the first new configuration
+    frames = pq.read_table(store.root / "data" / "frames.parquet")
+    assert set(frames["task_index"].to_numpy()[store.episode_index == 1]) == {tasks[1]}
+    assert store.info["replaced_configurations"]["episodes"] == {"1": {"planned": 11, "used": tasks[1]}}
+    assert "replaced_configurations" not in plain.info  # stores without a replacement are unchanged
+    for episode in (0, 2):
+        assert np.array_equal(
+            store.images[store.episode_index == episode], plain.images[plain.episode_index == episode]
+        )
+    assert not np.array_equal(store.contexts[1], plain.contexts[1])
+
+
+def test_success_only_finetuning_set_still_refuses_a_hopeless_configuration(tmp_path, monkeypatch):
+    _expert_succeeds_unless(monkeypatch, {5})
+    spec = CollectSpec(episodes=2, first_task=5, episodes_per_task=2, success_only=True, max_retries=1)
+    with pytest.raises(StoreError, match=r"failed task 5 \(episode 0\) from 2 starts;"):
+        collect(tmp_path / "s", TINY_ENV, spec, workers=1, progress=False)

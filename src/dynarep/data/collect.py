@@ -54,7 +54,8 @@ class CollectSpec(Checked):
     success_only: bool = False
     """Keep only episodes in which the expert succeeds, re-running a failed one from new starts."""
     max_retries: Annotated[int, AT_LEAST_0] = 10
-    """With --success-only: new starts tried per episode before collection stops with an error."""
+    """With --success-only: new starts tried per episode before collection stops with an error (in
+    a corpus of one episode per configuration, then as many new configurations, one start each)."""
 
     def task_of(self, episode: int) -> int:
         return self.first_task + episode // self.episodes_per_task
@@ -64,15 +65,27 @@ class CollectSpec(Checked):
 
 
 RETRY_SEED_STRIDE = 7_919_000_033  # retries start far from every first-attempt seed
+REPLACEMENT_TASK_STRIDE = 1_000_000_000
+"""A replacement configuration's task id is the original's plus k times this: far from the task
+ids of every corpus, finetuning set and probe set (all below 10^7)."""
 
 
 def record_with_retries(environment: Environment, spec: CollectSpec, indices: list[int]) -> list[Episode]:
-    """Expert episodes for ``indices``; with ``success_only``, failed ones are redone from new starts."""
+    """Expert episodes for ``indices``; with ``success_only``, failed ones are redone from new starts.
+
+    Some configurations defeat the scripted expert from every start (a Metaworld object placed
+    where its policy cannot grasp it). In a corpus of one episode per configuration a configuration
+    is a draw, not a requirement, so such an episode moves to a new configuration (task id + k x
+    ``REPLACEMENT_TASK_STRIDE``; the store's ``task_index`` records the one used). A finetuning set
+    shares one configuration, so there the expert's failure is an error."""
     episodes: dict[int, Episode] = {}
     pending = list(indices)
-    for attempt in range(spec.max_retries + 1 if spec.success_only else 1):
+    tries = [(k, 0) for k in range(spec.max_retries + 1)] if spec.success_only else [(0, 0)]
+    if spec.success_only and spec.episodes_per_task == 1:
+        tries += [(0, k) for k in range(1, spec.max_retries + 1)]
+    for attempt, replacement in tries:
         recorded = environment.record_episodes(
-            [spec.task_of(i) for i in pending],
+            [spec.task_of(i) + replacement * REPLACEMENT_TASK_STRIDE for i in pending],
             [spec.start_seed_of(i, attempt) for i in pending],
             spec.expert_noise,
         )
@@ -81,9 +94,10 @@ def record_with_retries(environment: Environment, spec: CollectSpec, indices: li
         pending = [i for i in pending if not episodes[i].successes.any()] if spec.success_only else []
         if not pending:
             return [episodes[i] for i in indices]
+    others = f" and {spec.max_retries} other configurations" if spec.episodes_per_task == 1 else ""
     raise StoreError(
         f"--success-only: the expert failed task {spec.task_of(pending[0])} (episode {pending[0]}) from "
-        f"{spec.max_retries + 1} starts; raise --max-retries or collect without --success-only"
+        f"{spec.max_retries + 1} starts{others}; raise --max-retries or collect without --success-only"
     )
 
 
@@ -96,12 +110,13 @@ def _write_chunks(environment: Environment, spec: CollectSpec, chunks: Path, ind
     episodes = record_with_retries(environment, spec, indices)
     for index, episode in zip(indices, episodes, strict=True):
         frames_path, table_path = _chunk_paths(chunks, index)
-        table = frame_table(episode, index, environment.fps).replace_schema_metadata(
-            {
-                "start_seed": str(episode.start_seed),
-                "context": ",".join(repr(float(x)) for x in episode.context),
-            }
-        )
+        metadata = {
+            "start_seed": str(episode.start_seed),
+            "context": ",".join(repr(float(x)) for x in episode.context),
+        }
+        if episode.task_index != spec.task_of(index):  # a replaced configuration
+            metadata["task_index"] = str(episode.task_index)
+        table = frame_table(episode, index, environment.fps).replace_schema_metadata(metadata)
         atomic_save_npy(frames_path, episode.frames)
         atomic_write_parquet(table_path, table)  # written last: its presence marks the chunk done
     return len(indices)
@@ -235,7 +250,7 @@ def _assemble(out: Path, chunks: Path, environment: Environment, spec: CollectSp
             rows.append(
                 {
                     "episode_index": i,
-                    "task_index": spec.task_of(i),
+                    "task_index": int(meta.get(b"task_index", spec.task_of(i))),
                     "start_seed": int(meta[b"start_seed"]),
                     "context": [float(x) for x in meta[b"context"].split(b",")],
                     "length": table.num_rows - 1,
@@ -266,6 +281,16 @@ def _assemble(out: Path, chunks: Path, environment: Environment, spec: CollectSp
         "context_names": list(environment.context_names),
         "expert_success_rate": float(np.mean(successes)),
     }
+    replaced = {
+        r["episode_index"]: r["task_index"]
+        for r in rows
+        if r["task_index"] != spec.task_of(r["episode_index"])
+    }
+    if replaced:  # said where a reader of the store looks, and only then (older stores unchanged)
+        info["replaced_configurations"] = {
+            "why": "the expert failed the planned configuration from every start",
+            "episodes": {str(i): {"planned": spec.task_of(i), "used": t} for i, t in replaced.items()},
+        }
     if environment.reward_rule:
         info["reward"] = environment.reward_rule
     info["checksums"] = checksums(out, store_files(out))
