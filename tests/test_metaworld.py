@@ -180,3 +180,20 @@ def test_without_a_task_id_each_seed_draws_its_own_configuration():
     env.reset(seed=1)
     assert np.allclose(first, env.context())
     env.close()
+
+
+def test_renderers_beyond_the_kept_number_are_closed_and_frames_unchanged(monkeypatch):
+    import dynarep.envs.metaworld as metaworld
+
+    monkeypatch.setattr(metaworld, "RENDERERS_KEPT", 1)
+    env = MetaworldEnv(MetaworldConfig(tasks=("pick-place-v3", "reach-v3"), image_size=32))
+    firsts = {}
+    for task_id in range(6):  # configurations draw both tasks
+        obs, _ = env.reset(seed=task_id, options={"task_id": task_id})
+        firsts.setdefault(env.task, (task_id, obs["pixels"]))
+        assert list(env._renderers) == [env.task]
+    assert len(firsts) == 2
+    for task_id, pixels in firsts.values():  # drawn again by a new renderer: the same frame
+        obs, _ = env.reset(seed=task_id, options={"task_id": task_id})
+        assert np.array_equal(obs["pixels"], pixels)
+    env.close()

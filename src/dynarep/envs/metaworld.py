@@ -88,6 +88,12 @@ class MetaworldConfig:
             raise ConfigError("--image-size must be >= 16, --supersample >= 1 and --max-steps >= 1")
 
 
+RENDERERS_KEPT = 8
+"""Renderers kept per process, least recently used first out. Each holds a GL context with its
+scene's textures (~125 MiB for a Metaworld task), so a 45-task corpus would keep ~5.6 GiB per worker;
+making one again costs ~0.6 s. Frames do not depend on which renderer drew them."""
+
+
 class MetaworldEnv(gym.Env):
     """One Metaworld episode at a time, as a gymnasium environment.
 
@@ -185,7 +191,10 @@ class MetaworldEnv(gym.Env):
         env = self._envs[self.task]
         scale = self.config.image_size * self.config.supersample / CROP[2]
         height, width = (round(scale * x) for x in REFERENCE_FRAME)
-        if self.task not in self._renderers:
+        renderer = self._renderers.pop(self.task, None)  # re-inserted below: most recent last
+        if renderer is None:
+            if len(self._renderers) >= RENDERERS_KEPT:
+                self._renderers.pop(next(iter(self._renderers))).close()  # the least recently used
             model = env.model
             model.vis.global_.offwidth = max(model.vis.global_.offwidth, width)
             model.vis.global_.offheight = max(model.vis.global_.offheight, height)
@@ -193,8 +202,8 @@ class MetaworldEnv(gym.Env):
                 for i in range(model.nsite):
                     if "goal" in model.site(i).name:
                         model.site_rgba[i, 3] = 0.0
-            self._renderers[self.task] = make_renderer(model, height, width)
-        renderer = self._renderers[self.task]
+            renderer = make_renderer(model, height, width)
+        self._renderers[self.task] = renderer
         renderer.update_scene(env.data, camera=self.config.camera)
         frame = renderer.render()[::-1, ::-1]  # the corner cameras render upside down
         top, left, side = (round(scale * x) for x in CROP)
