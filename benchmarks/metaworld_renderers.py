@@ -29,7 +29,7 @@ def measure(kept: int, episodes: int, image_size: int, root: str) -> dict:
     seconds = time.perf_counter() - started
     return {
         "kept": kept,
-        "tasks": len(set(store.episodes["task_index"].to_pylist())),
+        "configurations": len(set(store.episodes["task_index"].to_pylist())),
         "frames_per_s": len(store.images) / seconds,
         "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
