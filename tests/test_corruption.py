@@ -142,6 +142,17 @@ def test_a_changed_value_in_a_store_description_is_refused_as_damage(tiny_store,
         EpisodeStore(copy)
 
 
+def test_a_damaged_checksum_key_is_refused_not_read_as_an_unsealed_file(tiny_store, tmp_path):
+    # found by the property above: one flipped byte turned "config_sha256" into "confhg_sha256", and
+    # the file read as one written before sealing existed, unchecked
+    copy = tmp_path / "store"
+    shutil.copytree(tiny_store, copy)
+    info = copy / "meta" / "info.json"
+    info.write_text(info.read_text().replace('"config_sha256"', '"confhg_sha256"', 1))
+    with pytest.raises(FileError, match="info.json: damaged"):
+        EpisodeStore(copy)
+
+
 def test_a_changed_step_in_a_pretraining_checkpoint_is_refused_as_damage(tiny_store, tmp_path):
     from dynarep.train.checkpoint import CheckpointError
     from dynarep.train.pretrain import PretrainConfig, pretrain

@@ -57,9 +57,9 @@ SELF_CHECKSUM = "config_sha256"
 """Key of a sealed JSON object's checksum of its own other keys."""
 
 
-def json_digest(obj: dict[str, Any]) -> str:
+def json_digest(obj: dict[str, Any], without: str = SELF_CHECKSUM) -> str:
     """SHA-256 of an object's canonical JSON (sorted keys, no spaces), without its own checksum."""
-    body = {k: v for k, v in obj.items() if k != SELF_CHECKSUM}
+    body = {k: v for k, v in obj.items() if k != without}
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
@@ -74,6 +74,10 @@ def check_seal(path: Path, obj: dict[str, Any], error: type[FileError] = FileErr
     when the checksum does not match. Objects written before sealing existed have none and pass."""
     if SELF_CHECKSUM in obj and obj[SELF_CHECKSUM] != json_digest(obj):
         raise error(f"{path}: damaged (its content differs from the checksum written with it)")
+    if SELF_CHECKSUM not in obj:  # unsealed, or the checksum's own key name was damaged
+        for key, value in obj.items():
+            if isinstance(value, str) and len(value) == 64 and value == json_digest(obj, without=key):
+                raise error(f"{path}: damaged (its checksum's key reads {key!r}, not {SELF_CHECKSUM!r})")
     return {k: v for k, v in obj.items() if k != SELF_CHECKSUM}
 
 
