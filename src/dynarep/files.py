@@ -71,14 +71,16 @@ def seal(obj: dict[str, Any]) -> dict[str, Any]:
 
 def check_seal(path: Path, obj: dict[str, Any], error: type[FileError] = FileError) -> dict[str, Any]:
     """``obj`` read from ``path`` without its checksum; raises ``error`` (a kind of ``FileError``)
-    when the checksum does not match. Objects written before sealing existed have none and pass."""
-    if SELF_CHECKSUM in obj and obj[SELF_CHECKSUM] != json_digest(obj):
-        raise error(f"{path}: damaged (its content differs from the checksum written with it)")
-    if SELF_CHECKSUM not in obj:  # unsealed, or the checksum's own key name was damaged
-        for key, value in obj.items():
-            if isinstance(value, str) and len(value) == 64 and value == json_digest(obj, without=key):
-                raise error(f"{path}: damaged (its checksum's key reads {key!r}, not {SELF_CHECKSUM!r})")
-    return {k: v for k, v in obj.items() if k != SELF_CHECKSUM}
+    when the checksum does not match. Objects written before sealing existed have none and pass,
+    unless some other key holds the checksum of the rest: that is the seal under a damaged name."""
+    if SELF_CHECKSUM in obj:
+        if obj[SELF_CHECKSUM] != json_digest(obj):
+            raise error(f"{path}: damaged (its content differs from the checksum written with it)")
+        return {k: v for k, v in obj.items() if k != SELF_CHECKSUM}
+    for key, value in obj.items():
+        if isinstance(value, str) and len(value) == 64 and value == json_digest(obj, without=key):
+            raise error(f"{path}: damaged (its checksum's key reads {key!r}, not {SELF_CHECKSUM!r})")
+    return obj
 
 
 def _fail(path: Path, what: str, error: Exception) -> FileError:

@@ -191,11 +191,19 @@ class MetaworldEnv(gym.Env):
         env = self._envs[self.task]
         scale = self.config.image_size * self.config.supersample / CROP[2]
         height, width = (round(scale * x) for x in REFERENCE_FRAME)
+        renderer = self._renderer(env.model, height, width)
+        renderer.update_scene(env.data, camera=self.config.camera)
+        frame = renderer.render()[::-1, ::-1]  # the corner cameras render upside down
+        top, left, side = (round(scale * x) for x in CROP)
+        return box_downsample(np.ascontiguousarray(frame[top : top + side, left : left + side]),
+                              self.config.supersample)  # fmt: skip
+
+    def _renderer(self, model: Any, height: int, width: int) -> Any:
+        """The current task's renderer, made on first use; at most ``RENDERERS_KEPT`` are kept."""
         renderer = self._renderers.pop(self.task, None)  # re-inserted below: most recent last
         if renderer is None:
             if len(self._renderers) >= RENDERERS_KEPT:
                 self._renderers.pop(next(iter(self._renderers))).close()  # the least recently used
-            model = env.model
             model.vis.global_.offwidth = max(model.vis.global_.offwidth, width)
             model.vis.global_.offheight = max(model.vis.global_.offheight, height)
             if self.config.hide_goal:
@@ -204,11 +212,7 @@ class MetaworldEnv(gym.Env):
                         model.site_rgba[i, 3] = 0.0
             renderer = make_renderer(model, height, width)
         self._renderers[self.task] = renderer
-        renderer.update_scene(env.data, camera=self.config.camera)
-        frame = renderer.render()[::-1, ::-1]  # the corner cameras render upside down
-        top, left, side = (round(scale * x) for x in CROP)
-        return box_downsample(np.ascontiguousarray(frame[top : top + side, left : left + side]),
-                              self.config.supersample)  # fmt: skip
+        return renderer
 
     def expert_action(self, noise: float = 0.0, rng: np.random.Generator | None = None) -> np.ndarray:
         """Metaworld's scripted policy for the current task (noise on xyz only, protocol §2.2)."""
