@@ -6,7 +6,10 @@ Usage: python benchmarks/finetune_sweep.py RUN_DIR --steps 1000 2000 3000 [--dem
 Reuses RUN_DIR's finetuning stores and (unless --encoders-from) its encoders; writes results under
 RUN_DIR/sweeps/ and prints success mean ± SE per (method, steps, variant). A variant sets
 ``FinetuneConfig`` fields (comma-separated field=value). Answers "is it the encoder or the
-finetuning?" without pretraining again.
+finetuning?" without pretraining again. ``--methods`` takes encoder folder names, so
+``--methods inverse_dynamics inverse_dynamics-pretrain1 inverse_dynamics-pretrain2`` crosses every
+pretraining seed with every finetuning seed (the benchmark pairs seed i with encoder i mod n only),
+which separates the encoder's share of a spread from the goal's.
 """
 
 from __future__ import annotations
@@ -33,7 +36,12 @@ def main() -> None:
         "--variants", nargs="+", default=[""], help="FinetuneConfig overrides: dropout=0.5,weight_decay=0.01"
     )
     parser.add_argument("--demos", type=int, default=2, help="finetuning demos (default: 2)")
-    parser.add_argument("--methods", nargs="+", default=["inverse_dynamics", "bc"], help="frozen encoders")
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        default=["inverse_dynamics", "bc"],
+        help="frozen encoders: folder names under encoders/",
+    )
     parser.add_argument("--encoders-from", type=Path, default=None, help="take encoders from this run")
     parser.add_argument("--workers", type=int, default=2, help="processes (default: 2)")
     args = parser.parse_args()

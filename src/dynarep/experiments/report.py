@@ -251,7 +251,9 @@ def write_report(
     if any("pretrain_seed" in r for r in records):
         n = preset.pretrain_seeds
         seeds_section = (
-            f"Per pretraining seed ({n} encoders per objective; finetuning seed i uses encoder i mod {n}):"
+            f"Per pretraining seed ({n} encoders per objective; finetuning seed i uses encoder i mod {n},"
+            " so each column also holds its own finetuning seeds' goals: a spread here mixes encoder"
+            " and goal):"
             f"\n\n{pretrain_seed_table(records, preset.methods, preset.demos, suite)}\n\n"
         )
     report = f"""# Benchmark report: {suite.title}
