@@ -90,10 +90,15 @@ def main() -> None:
                 print(f"| {source.name} | {method} | {steps} | {name} | {s.mean:.2f} ± {s.se:.2f} |")
 
 
-def parse_variant(text: str) -> dict[str, float]:
-    """``dropout=0.5,weight_decay=0.01`` -> {"dropout": 0.5, "weight_decay": 0.01}."""
+def parse_variant(text: str) -> dict[str, float | bool]:
+    """``dropout=0.5,standardize_states=true`` -> {"dropout": 0.5, "standardize_states": True}."""
     pairs = [item.split("=", 1) for item in text.split(",") if item]
-    return {key: float(value) for key, value in pairs}
+    return {key: _value(value) for key, value in pairs}
+
+
+def _value(text: str) -> float | bool:
+    flags = {"true": True, "false": False}
+    return flags[text.lower()] if text.lower() in flags else float(text)
 
 
 if __name__ == "__main__":

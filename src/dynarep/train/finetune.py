@@ -51,6 +51,11 @@ class FinetuneConfig(Checked):
     state_columns: Literal["oracle", "all"] = "oracle"
     """State policies only: the environment's oracle columns (point mass: position) or all of
     observation.state."""
+    standardize_states: bool = False
+    """State policies only: train the head on the states minus the demos' mean, over their standard
+    deviation (floored at 0.01), folded into the head's first layer afterwards so the saved
+    policy reads raw states. Metaworld's raw hand and object coordinates (metres, moving by
+    centimetres) otherwise reach the head almost constant; its presets switch it on."""
     seed: int = 0
     """Seed of initialisation and sampling."""
 
@@ -113,8 +118,14 @@ def finetune(
         inputs = torch.from_numpy(store.states[rows][:, list(columns)])
     else:
         raise ValueError(f"--policy-type {policy_type!r}: choose frozen, scratch or state")
+    standardize = config.standardize_states and policy_type == "state"
+    if standardize:
+        mean, std = inputs.mean(0), inputs.std(0).clamp_min(STD_FLOOR)
+        inputs = (inputs - mean) / std
 
     log = fit(policy, policy_type, inputs, actions, config, generator, resolve_device(device), progress)
+    if standardize:
+        fold_standardization(policy.head[0], mean, std)
     encoder = str(Path(encoder_path).resolve()) if encoder_path else None
     if logging is not None and (logging.tensorboard or logging.wandb):
         out.mkdir(parents=True, exist_ok=True)
@@ -125,6 +136,19 @@ def finetune(
     return write_policy_folder(
         out, policy.cpu().eval(), log, store, {"finetune": asdict(config), "encoder_path": encoder}
     )
+
+
+STD_FLOOR = 1e-2
+"""A column that barely moves in the demos (an unused object slot, a quaternion at rest) is scaled
+by at most 1/STD_FLOOR, so a small change at rollout time does not become a huge input."""
+
+
+@torch.no_grad()
+def fold_standardization(layer: torch.nn.Linear, mean: torch.Tensor, std: torch.Tensor) -> None:
+    """Make ``layer`` read raw x where it was trained on (x - mean) / std:
+    W (x - m) / s + b = (W / s) x + (b - W (m / s))."""
+    layer.bias -= layer.weight @ (mean / std).to(layer.weight)
+    layer.weight /= std.to(layer.weight)
 
 
 def state_columns_for(store: EpisodeStore, which: str) -> tuple[int, ...]:
