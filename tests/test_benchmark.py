@@ -82,6 +82,25 @@ def test_benchmark_runs_every_method_and_resumes(tiny_run):
     assert marker.stat().st_mtime_ns == before
 
 
+def test_resuming_under_another_preset_is_refused_but_rows_may_change(tiny_run, tmp_path):
+    """A finished job is never redone, so a changed option would silently not reach it: refused,
+    naming the field, before anything is written; adding or dropping rows stays allowed."""
+    from dataclasses import replace
+
+    tmp_path = Path(shutil.copytree(tiny_run[0], tmp_path / "run"))  # the module's run stays as it is
+    recorded = (tmp_path / "preset.json").read_bytes()
+    with pytest.raises(ValueError, match=r"\(finetune_steps, finetune_options differ"):
+        run(
+            "pointmass",
+            replace(TINY, finetune_steps=6, finetune_options={"dropout": 0.3}),
+            tmp_path,
+            progress=False,
+        )
+    assert (tmp_path / "preset.json").read_bytes() == recorded
+    table = run("pointmass", replace(TINY, methods=("state",), workers=1), tmp_path, progress=False)
+    assert "State" in table and "ID" not in table
+
+
 def test_a_replayed_rollout_is_the_episode_the_table_scored(tiny_run):
     from dynarep.evaluate.video import rollout_frames
 

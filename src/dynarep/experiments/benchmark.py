@@ -26,6 +26,7 @@ from dynarep.experiments.presets import PRETRAINED_BACKBONE, Preset
 from dynarep.experiments.report import read_probes, write_report
 from dynarep.experiments.suites import Suite, get_preset, get_suite
 from dynarep.experiments.videos import record_videos
+from dynarep.files import read_json
 from dynarep.nets.encoder import EncoderConfig, default_encoder_config
 from dynarep.nets.factory import get_encoder
 from dynarep.objectives import get_objective
@@ -89,6 +90,7 @@ def run(
     check_methods(preset.methods, pretrained)
     architecture = encoder_config(preset)  # before anything is written: a bad option fails first
     out = Path(out or f"runs/{suite_name or 'benchmark'}-{preset_name}")
+    check_resumable(out, preset)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     atomic_write_json(out / "preset.json", asdict(preset))
@@ -218,6 +220,38 @@ def run(
         out / "run.json", {"suite": suite_name, "preset": preset_name, "wall_seconds": round(wall_seconds, 1)}
     )
     return write_report(out, records, preset, suite, probes, wall_seconds, probe_target)
+
+
+RESUMABLE_FIELDS = ("methods", "workers")
+"""Preset fields a run may resume under other values of: rows added or dropped, another pool size.
+Every other field shapes results already on disk, which a resumed run reuses as they are."""
+
+
+def check_resumable(out: Path, preset: Preset) -> None:
+    """Refuse to resume ``out`` under a preset that would mix its finished results with new ones
+    (a finished job is never redone, so a changed finetuning option would not reach it)."""
+    recorded = out / "preset.json"
+    if not recorded.exists():
+        return
+    try:
+        stored = asdict(Preset.from_dict(read_json(recorded)))  # fields added since: their defaults
+    except TypeError as error:
+        raise ValueError(f"{recorded}: not a benchmark preset ({error}); choose another --out") from None
+    current = asdict(preset)
+    changed = [
+        name
+        for name in current
+        if name not in RESUMABLE_FIELDS and _canonical(stored[name]) != _canonical(current[name])
+    ]
+    if changed:
+        raise ValueError(
+            f"--out {out}: holds a run of another preset ({', '.join(changed)} differ; see its "
+            "preset.json); choose another --out, or delete the folder to start again"
+        )
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)  # tuples and lists alike, dict order ignored
 
 
 def finetune_and_evaluate(job: dict[str, Any]) -> str:
