@@ -15,9 +15,9 @@ from dynarep.config_checks import ConfigError
 from dynarep.data.split import choose_labelled, split_store
 from dynarep.data.store import EpisodeStore, StoreError
 from dynarep.envs.pointmass import goal_for_task
-from dynarep.rl.td3_bc import TD3BCConfig, fold_normalisation, offline_rl
+from dynarep.rl.td3_bc import TD3BCConfig, offline_rl
 from dynarep.train.finetune import FinetuneConfig, finetune
-from dynarep.train.policy import Policy, load_policy
+from dynarep.train.policy import Policy, fold_normalisation, load_policy
 
 
 def test_point_mass_stores_record_the_dense_goal_reward(tiny_finetune_store):

@@ -88,18 +88,6 @@ def test_state_oracle_learns_to_reach_the_hidden_goal(tmp_path):
     assert success >= 0.6 * expert
 
 
-def test_fold_standardization_makes_a_layer_read_raw_inputs():
-    import torch
-
-    from dynarep.train.finetune import fold_standardization
-
-    layer, x = torch.nn.Linear(5, 3), torch.randn(16, 5) * 3 + 1
-    mean, std = x.mean(0), x.std(0)
-    expected = layer((x - mean) / std)
-    fold_standardization(layer, mean, std)
-    assert torch.allclose(layer(x), expected, atol=1e-5)
-
-
 def test_standardized_state_policy_reads_raw_states_and_fits_faster(tiny_finetune_store, tmp_path):
     """The saved policy takes raw states (the standardisation is folded in) and, on metre-scale
     inputs, fits the demos in fewer steps than the raw-input head."""

@@ -34,7 +34,7 @@ from dynarep.config_checks import AT_LEAST_1, FRACTION, POSITIVE, Checked
 from dynarep.data.store import EpisodeStore, StoreError
 from dynarep.files import check_folder_path
 from dynarep.train.finetune import state_columns_for
-from dynarep.train.policy import Policy, write_policy_folder
+from dynarep.train.policy import Policy, fold_normalisation, write_policy_folder
 from dynarep.train.pretrain import TrainingDiverged
 
 
@@ -175,14 +175,6 @@ def train_td3_bc(
             )
     fold_normalisation(actor, data.mean, data.std)
     return actor.eval(), log
-
-
-@torch.no_grad()
-def fold_normalisation(policy: Policy, mean: Tensor, std: Tensor) -> None:
-    """Make the head read raw states: W (s - m) / σ + b == (W / σ) s + (b - W m / σ)."""
-    first: nn.Linear = policy.head[0]
-    first.bias -= first.weight @ (mean / std)
-    first.weight /= std
 
 
 def offline_rl(

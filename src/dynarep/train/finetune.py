@@ -25,7 +25,7 @@ from dynarep.files import check_folder_path
 from dynarep.nets.encoder import default_encoder_config
 from dynarep.train.encoder_io import encoder_cameras, load_encoder
 from dynarep.train.metrics import LoggingConfig, MetricLog
-from dynarep.train.policy import Policy, write_policy_folder
+from dynarep.train.policy import Policy, fold_normalisation, write_policy_folder
 from dynarep.train.pretrain import TrainingDiverged
 from dynarep.train.schedule import cosine_lr, make_optimizer, resolve_device, set_lr
 
@@ -125,7 +125,7 @@ def finetune(
 
     log = fit(policy, policy_type, inputs, actions, config, generator, resolve_device(device), progress)
     if standardize:
-        fold_standardization(policy.head[0], mean, std)
+        fold_normalisation(policy, mean, std)
     encoder = str(Path(encoder_path).resolve()) if encoder_path else None
     if logging is not None and (logging.tensorboard or logging.wandb):
         out.mkdir(parents=True, exist_ok=True)
@@ -141,14 +141,6 @@ def finetune(
 STD_FLOOR = 1e-2
 """A column that barely moves in the demos (an unused object slot, a quaternion at rest) is scaled
 by at most 1/STD_FLOOR, so a small change at rollout time does not become a huge input."""
-
-
-@torch.no_grad()
-def fold_standardization(layer: torch.nn.Linear, mean: torch.Tensor, std: torch.Tensor) -> None:
-    """Make ``layer`` read raw x where it was trained on (x - mean) / std:
-    W (x - m) / s + b = (W / s) x + (b - W (m / s))."""
-    layer.bias -= layer.weight @ (mean / std).to(layer.weight)
-    layer.weight /= std.to(layer.weight)
 
 
 def state_columns_for(store: EpisodeStore, which: str) -> tuple[int, ...]:

@@ -58,6 +58,15 @@ class Policy(nn.Module):
         return self.head(self.features(pixels, positions))
 
 
+@torch.no_grad()
+def fold_normalisation(policy: Policy, mean: Tensor, std: Tensor) -> None:
+    """Make a head trained on (s - m) / σ read raw states: W (s - m) / σ + b == (W / σ) s + (b - W m / σ).
+    A saved policy then needs no normalisation of its own (TD3+BC, the standardised state oracle)."""
+    first: nn.Linear = policy.head[0]
+    first.bias -= first.weight @ (mean / std).to(first.weight)
+    first.weight /= std.to(first.weight)
+
+
 def save_policy(path: Path, policy: Policy, info: dict[str, Any]) -> None:
     config = {
         "kind": POLICY_KIND,
