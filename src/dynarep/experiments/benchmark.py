@@ -234,15 +234,11 @@ def check_resumable(out: Path, preset: Preset) -> None:
     if not recorded.exists():
         return
     try:
-        stored = asdict(Preset.from_dict(read_json(recorded)))  # fields added since: their defaults
+        stored = as_json(Preset.from_dict(read_json(recorded)))  # fields added since: their defaults
     except TypeError as error:
         raise ValueError(f"{recorded}: not a benchmark preset ({error}); choose another --out") from None
-    current = asdict(preset)
-    changed = [
-        name
-        for name in current
-        if name not in RESUMABLE_FIELDS and _canonical(stored[name]) != _canonical(current[name])
-    ]
+    current = as_json(preset)
+    changed = [name for name in current if name not in RESUMABLE_FIELDS and stored[name] != current[name]]
     if changed:
         raise ValueError(
             f"--out {out}: holds a run of another preset ({', '.join(changed)} differ; see its "
@@ -250,8 +246,9 @@ def check_resumable(out: Path, preset: Preset) -> None:
         )
 
 
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True)  # tuples and lists alike, dict order ignored
+def as_json(preset: Preset) -> dict[str, Any]:
+    """The preset as its ``preset.json`` reads back: tuples become lists, so values compare alike."""
+    return json.loads(json.dumps(asdict(preset)))
 
 
 def finetune_and_evaluate(job: dict[str, Any]) -> str:
