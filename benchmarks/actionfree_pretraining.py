@@ -62,7 +62,7 @@ def main() -> None:
     ):
         encoders[name] = pretrain(
             store, work / "encoders" / store.name, "inverse_dynamics", None,
-            PretrainConfig(steps=steps, batch_size=preset.pretrain_batch),
+            PretrainConfig(steps=steps, batch_size=preset.pretrain_batch, lr=preset.pretrain_lr),
         )  # fmt: skip
 
     rows = {}

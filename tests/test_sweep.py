@@ -1,12 +1,14 @@
 """dynarep sweep: cells from a grid, shared data and encoders, failures isolated, resumable."""
 
 import json
+from dataclasses import replace
 
 import pytest
 
 from dynarep.cli import main
 from dynarep.experiments import benchmark
-from dynarep.experiments.sweep import load_spec, sweep
+from dynarep.experiments.presets import Preset
+from dynarep.experiments.sweep import DATA_FIELDS, ENCODER_FIELDS, SweepSpec, key_of, load_spec, sweep
 
 TINY_SET = {
     "pretrain_episodes": 4,
@@ -66,6 +68,16 @@ def test_cells_share_data_and_encoders_and_each_encoder_is_pretrained_once(tmp_p
     assert "ID (inverse dynamics)" in (tmp_path / "out" / "sweep.md").read_text()
     page = (tmp_path / "out" / "sweep.html").read_text()
     assert "data:image/png;base64," in page and "finetune_steps" in page and "spec.json" in page
+
+
+@pytest.mark.parametrize(
+    "change", [{"pretrain_lr": 2e-3}, {"encoder_options": {"channels": [8, 8]}}, {"horizon": 2}]
+)
+def test_cells_that_pretrain_differently_do_not_share_encoders_but_share_data(change):
+    spec, preset = SweepSpec(suite="pointmass"), Preset()
+    other = replace(preset, **change)
+    assert key_of(spec, other, DATA_FIELDS) == key_of(spec, preset, DATA_FIELDS)
+    assert key_of(spec, other, ENCODER_FIELDS) != key_of(spec, preset, ENCODER_FIELDS)
 
 
 def test_a_failed_cell_is_reported_and_the_others_finish_and_resume(tmp_path):

@@ -164,7 +164,7 @@ def run(
                 out / "encoders" / name,
                 objective,
                 config_class(**options),
-                PretrainConfig(steps=steps, batch_size=preset.pretrain_batch, seed=k),
+                PretrainConfig(steps=steps, batch_size=preset.pretrain_batch, lr=preset.pretrain_lr, seed=k),
                 encoder_config=architecture,
                 progress=progress,
             )

@@ -262,7 +262,8 @@ Run folder: `{out}`. Wall time of this invocation: {wall} on
 {platform.machine()} / Python {platform.python_version()}.
 
 Preset: image {preset.image_size} px, {preset.pretrain_episodes} pretraining episodes (one hidden
-context each), pretraining steps {steps} at batch {preset.pretrain_batch}{pretrain_seeds}, ID horizon
+context each), pretraining steps {steps} at batch {preset.pretrain_batch} and peak lr
+{preset.pretrain_lr * preset.pretrain_batch / 256:g}{pretrain_seeds}, ID horizon
 {preset.horizon}, {preset.seeds} finetuning seeds (each its own finetuning set: task 1e6 + i),
 {preset.eval_episodes} rollouts per seed, frozen-head steps {preset.finetune_steps}, scratch steps
 {preset.scratch_steps}.
