@@ -29,6 +29,7 @@ from dynarep.data.store import atomic_write_bytes, atomic_write_json
 from dynarep.envs.pointmass import PointMassConfig
 from dynarep.evaluate.stats import summarize
 from dynarep.experiments.jobs import run_jobs
+from dynarep.experiments.resume import check_resumable
 from dynarep.label.idm import LabellerConfig
 from dynarep.label.label import label
 
@@ -106,12 +107,10 @@ def run(
             raise ValueError(f"preset {preset!r}: choose one of {', '.join(PRESETS)}")
         preset = PRESETS[preset]
     out = Path(out or f"runs/pointmass-actionfree-{preset_name}")
+    check_resumable(out, preset, resumable=("workers",))
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    recorded = out / "preset.json"
-    if recorded.exists() and json.loads(recorded.read_text()) != json.loads(json.dumps(asdict(preset))):
-        raise ValueError(f"{out}: holds a run of another preset (see its preset.json); choose another --out")
-    atomic_write_json(recorded, asdict(preset))
+    atomic_write_json(out / "preset.json", asdict(preset))
     env = PointMassConfig(episode_steps=preset.episode_steps)
 
     jobs: list[dict[str, Any]] = []

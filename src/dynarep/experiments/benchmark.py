@@ -24,9 +24,9 @@ from dynarep.evaluate.probe import ProbeConfig, probe
 from dynarep.experiments.jobs import run_jobs
 from dynarep.experiments.presets import PRETRAINED_BACKBONE, Preset
 from dynarep.experiments.report import read_probes, write_report
+from dynarep.experiments.resume import check_resumable
 from dynarep.experiments.suites import Suite, get_preset, get_suite
 from dynarep.experiments.videos import record_videos
-from dynarep.files import read_json
 from dynarep.nets.encoder import EncoderConfig, default_encoder_config
 from dynarep.nets.factory import get_encoder
 from dynarep.objectives import get_objective
@@ -90,7 +90,7 @@ def run(
     check_methods(preset.methods, pretrained)
     architecture = encoder_config(preset)  # before anything is written: a bad option fails first
     out = Path(out or f"runs/{suite_name or 'benchmark'}-{preset_name}")
-    check_resumable(out, preset)
+    check_resumable(out, preset, RESUMABLE_FIELDS)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     atomic_write_json(out / "preset.json", asdict(preset))
@@ -143,6 +143,7 @@ def run(
             ),
             progress=progress,
         )
+    training: list[dict[str, Any]] = []
     for method in preset.methods:
         if (method in BASELINES and method != "random") or method in pretrained:
             continue
@@ -159,15 +160,19 @@ def run(
         )
         for k in range(preset.pretrain_seeds):
             name = preset.encoder_name(method, k)
-            encoders[name] = pretrain(
-                pretrain_store,
-                out / "encoders" / name,
-                objective,
-                config_class(**options),
-                PretrainConfig(steps=steps, batch_size=preset.pretrain_batch, lr=preset.pretrain_lr, seed=k),
-                encoder_config=architecture,
-                progress=progress,
+            training.append(
+                {
+                    "store_path": pretrain_store,
+                    "out": out / "encoders" / name,
+                    "objective": objective,
+                    "objective_config": config_class(**options),
+                    "config": PretrainConfig(
+                        steps=steps, batch_size=preset.pretrain_batch, lr=preset.pretrain_lr, seed=k
+                    ),
+                    "encoder_config": architecture,
+                }
             )
+    encoders |= pretrain_encoders(training, progress)
 
     # 3. Probes: how well each frozen encoder encodes the true state, on held-out episodes.
     if preset.probe_episodes > 0:
@@ -222,33 +227,14 @@ def run(
     return write_report(out, records, preset, suite, probes, wall_seconds, probe_target)
 
 
+def pretrain_encoders(jobs: list[dict[str, Any]], progress: bool) -> dict[str, Path]:
+    """``pretrain(**job)`` for every job, one after the other; returns {encoder folder name: path}."""
+    return {job["out"].name: pretrain(**job, progress=progress) for job in jobs}
+
+
 RESUMABLE_FIELDS = ("methods", "workers")
 """Preset fields a run may resume under other values of: rows added or dropped, another pool size.
 Every other field shapes results already on disk, which a resumed run reuses as they are."""
-
-
-def check_resumable(out: Path, preset: Preset) -> None:
-    """Refuse to resume ``out`` under a preset that would mix its finished results with new ones
-    (a finished job is never redone, so a changed finetuning option would not reach it)."""
-    recorded = out / "preset.json"
-    if not recorded.exists():
-        return
-    try:
-        stored = as_json(Preset.from_dict(read_json(recorded)))  # fields added since: their defaults
-    except TypeError as error:
-        raise ValueError(f"{recorded}: not a benchmark preset ({error}); choose another --out") from None
-    current = as_json(preset)
-    changed = [name for name in current if name not in RESUMABLE_FIELDS and stored[name] != current[name]]
-    if changed:
-        raise ValueError(
-            f"--out {out}: holds a run of another preset ({', '.join(changed)} differ; see its "
-            "preset.json); choose another --out, or delete the folder to start again"
-        )
-
-
-def as_json(preset: Preset) -> dict[str, Any]:
-    """The preset as its ``preset.json`` reads back: tuples become lists, so values compare alike."""
-    return json.loads(json.dumps(asdict(preset)))
 
 
 def finetune_and_evaluate(job: dict[str, Any]) -> str:
