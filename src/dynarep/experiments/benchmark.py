@@ -143,7 +143,6 @@ def run(
             ),
             progress=progress,
         )
-    training: list[dict[str, Any]] = []
     for method in preset.methods:
         if (method in BASELINES and method != "random") or method in pretrained:
             continue
@@ -160,19 +159,15 @@ def run(
         )
         for k in range(preset.pretrain_seeds):
             name = preset.encoder_name(method, k)
-            training.append(
-                {
-                    "store_path": pretrain_store,
-                    "out": out / "encoders" / name,
-                    "objective": objective,
-                    "objective_config": config_class(**options),
-                    "config": PretrainConfig(
-                        steps=steps, batch_size=preset.pretrain_batch, lr=preset.pretrain_lr, seed=k
-                    ),
-                    "encoder_config": architecture,
-                }
+            encoders[name] = pretrain(
+                pretrain_store,
+                out / "encoders" / name,
+                objective,
+                config_class(**options),
+                PretrainConfig(steps=steps, batch_size=preset.pretrain_batch, lr=preset.pretrain_lr, seed=k),
+                encoder_config=architecture,
+                progress=progress,
             )
-    encoders |= pretrain_encoders(training, progress)
 
     # 3. Probes: how well each frozen encoder encodes the true state, on held-out episodes.
     if preset.probe_episodes > 0:
@@ -225,11 +220,6 @@ def run(
         out / "run.json", {"suite": suite_name, "preset": preset_name, "wall_seconds": round(wall_seconds, 1)}
     )
     return write_report(out, records, preset, suite, probes, wall_seconds, probe_target)
-
-
-def pretrain_encoders(jobs: list[dict[str, Any]], progress: bool) -> dict[str, Path]:
-    """``pretrain(**job)`` for every job, one after the other; returns {encoder folder name: path}."""
-    return {job["out"].name: pretrain(**job, progress=progress) for job in jobs}
 
 
 RESUMABLE_FIELDS = ("methods", "workers")
