@@ -40,7 +40,12 @@ DATA_FIELDS = ("image_size", "pretrain_episodes", "demos", "seeds", "probe_episo
 """Preset fields that decide the collected stores (with the suite)."""
 ENCODER_FIELDS = (
     *DATA_FIELDS,
-    *("pretrain_steps", "pretrain_batch", "pretrain_lr", "horizon", "pretrain_shift", "encoder_options"),
+    "pretrain_steps",
+    "pretrain_batch",
+    "pretrain_lr",
+    "horizon",
+    "pretrain_shift",
+    "encoder_options",
     "probe_mlp_steps",
 )
 """Preset fields that decide a pretrained encoder and its probe results."""
