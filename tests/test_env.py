@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from dynarep.config_checks import ConfigError
-from dynarep.envs.experts import pointmass_expert
+from dynarep.envs.experts import ActionNoise, pointmass_expert
 from dynarep.envs.pointmass import (
     ARENA,
     PointMassBatch,
@@ -92,3 +92,20 @@ def test_box_downsample_matches_the_float_mean_for_every_block_sum(factor: int) 
     ).astype(np.uint8)
     np.testing.assert_array_equal(box_downsample(image, factor), reference)
     np.testing.assert_array_equal(reference[:, 0, 0], np.round(sums.astype(np.float32) / factor**2))
+
+
+def test_uncorrelated_noise_is_the_protocols_fresh_draw_each_step():
+    process = ActionNoise(0.5).process(np.random.default_rng(7), (2,))
+    reference = np.random.default_rng(7)
+    for _ in range(5):
+        assert np.array_equal(process.sample(), 0.5 * reference.standard_normal(2))
+    assert ActionNoise(0.0, 0.9).process(np.random.default_rng(7), (2,)).sample() is None
+
+
+@pytest.mark.parametrize("rho", [0.0, 0.5, 0.9])
+def test_correlated_noise_keeps_its_std_and_has_the_asked_correlation(rho: float):
+    process = ActionNoise(2.0, rho).process(np.random.default_rng(0), (400,))  # 400 chains at once
+    draws = np.stack([process.sample() for _ in range(200)])  # (steps, chains)
+    assert abs(draws.std() - 2.0) < 0.05
+    lag1 = np.mean(draws[1:] * draws[:-1]) / draws.var()
+    assert abs(lag1 - rho) < 0.02

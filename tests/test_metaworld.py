@@ -10,7 +10,7 @@ import pytest
 from dynarep.config_checks import ConfigError
 from dynarep.data.collect import CollectSpec, collect
 from dynarep.data.store import EpisodeStore, StoreError
-from dynarep.envs import make_environment
+from dynarep.envs import ActionNoise, make_environment
 from dynarep.envs.metaworld import MetaworldConfig, MetaworldEnv, load_metaworld
 from dynarep.evaluate.rollout import run_rollouts
 
@@ -52,7 +52,7 @@ def test_task_id_fixes_the_configuration_and_the_seed_jitters_the_hand():
 
 
 def test_expert_episode_stops_on_success():
-    [episode] = make_environment(SMALL).record_episodes([2], [0], expert_noise=0.0)
+    [episode] = make_environment(SMALL).record_episodes([2], [0], ActionNoise())
     assert episode.successes[-1] and not episode.successes[:-1].any()
     assert len(episode.frames) == len(episode.actions) + 1 < SMALL.max_steps
     assert episode.frames.shape[1:] == (32, 32, 3) and episode.states.shape[1] == 39

@@ -53,6 +53,21 @@ def test_interrupted_collection_resumes_without_duplicates(tmp_path, tiny_store)
     assert collect(out, TINY_ENV, spec, workers=1, progress=False).num_episodes == 6
 
 
+def test_correlated_expert_noise_is_recorded_and_changes_only_the_noise(tmp_path):
+    def noisy(correlation: float) -> EpisodeStore:
+        spec = CollectSpec(episodes=2, expert_noise=1.0, noise_correlation=correlation)
+        return collect(tmp_path / f"rho{correlation:g}", TINY_ENV, spec, workers=1, progress=False)
+
+    fresh, lasting = noisy(0.0), noisy(0.9)
+    assert "noise_correlation" not in fresh.info["expert"]  # stores made before the option match
+    assert lasting.info["expert"]["noise_correlation"] == 0.9
+    assert lasting.info["collection"]["noise_correlation"] == 0.9
+    assert np.array_equal(fresh.states[0], lasting.states[0])  # same starts
+    assert not np.array_equal(fresh.actions, lasting.actions)
+    with pytest.raises(ConfigError, match="--noise-correlation 1.0: must be at least 0 and below 1"):
+        CollectSpec(episodes=1, noise_correlation=1.0)
+
+
 def test_collecting_a_different_spec_into_a_finished_store_fails(tiny_store):
     with pytest.raises(StoreError, match="different store"):
         collect(tiny_store, TINY_ENV, CollectSpec(episodes=7), workers=1, progress=False)
@@ -126,8 +141,8 @@ def _expert_succeeds_unless(monkeypatch: pytest.MonkeyPatch, hopeless: set[int])
 
     record = PointMass.record_episodes
 
-    def decided(self, task_ids, seeds, expert_noise):
-        episodes = record(self, task_ids, seeds, expert_noise)
+    def decided(self, task_ids, seeds, noise):
+        episodes = record(self, task_ids, seeds, noise)
         for episode in episodes:
             episode.successes[:] = False
             episode.successes[-1] = episode.task_index not in hopeless

@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 from tqdm import tqdm
 
-from dynarep.config_checks import AT_LEAST_0, AT_LEAST_1, Checked
+from dynarep.config_checks import AT_LEAST_0, AT_LEAST_1, FRACTION, Checked
 from dynarep.data.store import (
     IMAGE_KEY,
     SCHEMA_VERSION,
@@ -32,7 +32,7 @@ from dynarep.data.store import (
     frame_table,
     store_files,
 )
-from dynarep.envs import Environment, env_config_to_dict, make_environment
+from dynarep.envs import ActionNoise, Environment, env_config_to_dict, make_environment
 from dynarep.files import check_folder_path, checksums, open_npy, read_parquet, seal
 from dynarep.pools import spawned_pool
 
@@ -51,6 +51,9 @@ class CollectSpec(Checked):
     """Seed of the start positions."""
     expert_noise: Annotated[float, AT_LEAST_0] = 0.0
     """Std of Gaussian noise added to the expert's action (protocol sigma)."""
+    noise_correlation: Annotated[float, FRACTION] = 0.0
+    """Correlation of the noise from one step to the next (AR(1)): 0 draws afresh every step (the
+    protocol's noisy expert); 0.9 keeps a perturbation for about 10 steps, the same std."""
     success_only: bool = False
     """Keep only episodes in which the expert succeeds, re-running a failed one from new starts."""
     max_retries: Annotated[int, AT_LEAST_0] = 10
@@ -87,7 +90,7 @@ def record_with_retries(environment: Environment, spec: CollectSpec, indices: li
         recorded = environment.record_episodes(
             [spec.task_of(i) + replacement * REPLACEMENT_TASK_STRIDE for i in pending],
             [spec.start_seed_of(i, attempt) for i in pending],
-            spec.expert_noise,
+            ActionNoise(spec.expert_noise, spec.noise_correlation),
         )
         for index, episode in zip(pending, recorded, strict=True):
             episodes[index] = episode
@@ -218,11 +221,13 @@ def _write_missing_chunks(
 
 
 def recorded_spec(spec: CollectSpec) -> dict[str, Any]:
-    """The spec as recorded; retry options are left out while unused, so stores made before
-    ``--success-only`` existed keep matching their own collect command."""
+    """The spec as recorded; options are left out while unused (retries, correlated noise), so
+    stores made before they existed keep matching their own collect command."""
     data = asdict(spec)
     if not spec.success_only:
         del data["success_only"], data["max_retries"]
+    if not spec.noise_correlation:
+        del data["noise_correlation"]
     return data
 
 
@@ -267,12 +272,13 @@ def _assemble(out: Path, chunks: Path, environment: Environment, spec: CollectSp
     )
     atomic_write_parquet(out / "meta" / "episodes.parquet", pa.Table.from_pylist(rows))
     successes = [r["success"] for r in rows]
+    correlation = {"noise_correlation": spec.noise_correlation} if spec.noise_correlation else {}
     info = {
         "schema_version": SCHEMA_VERSION,
         "codebase_version": "dynarep-0.1",
         **provenance,
         "env_version": f"{environment.registry_name}/{environment.version}",
-        "expert": {**environment.expert_info(), "noise": spec.expert_noise},
+        "expert": {**environment.expert_info(), "noise": spec.expert_noise, **correlation},
         "fps": environment.fps,
         "num_episodes": spec.episodes,
         "num_frames": frame_count,

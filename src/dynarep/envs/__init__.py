@@ -14,3 +14,4 @@ from dynarep.envs.base import (  # noqa: F401
     make_environment,
     register_environment,
 )
+from dynarep.envs.experts import ActionNoise  # noqa: F401

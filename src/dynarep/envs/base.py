@@ -20,6 +20,7 @@ import gymnasium as gym
 import numpy as np
 
 from dynarep.data.store import Episode
+from dynarep.envs.experts import ActionNoise
 from dynarep.registry import Registry
 
 
@@ -65,8 +66,9 @@ class Environment:
         return {}
 
     # --- collection -----------------------------------------------------------------------------
-    def record_episodes(self, task_ids: list[int], seeds: list[int], expert_noise: float) -> list[Episode]:
-        """Roll out the scripted expert once per (task id, episode seed), rendering every frame."""
+    def record_episodes(self, task_ids: list[int], seeds: list[int], noise: ActionNoise) -> list[Episode]:
+        """Roll out the scripted expert once per (task id, episode seed), rendering every frame;
+        ``noise`` perturbs its actions, drawn from a generator seeded by ``[seed, 11]``."""
         raise NotImplementedError
 
     # --- evaluation -----------------------------------------------------------------------------

@@ -25,6 +25,7 @@ import numpy as np
 from dynarep.config_checks import AT_LEAST_0, AT_LEAST_1, IMAGE_SIZE, ConfigError, check_ranges
 from dynarep.data.store import Episode
 from dynarep.envs.base import Environment, env_config_from_dict, env_config_to_dict, register_environment
+from dynarep.envs.experts import ActionNoise
 from dynarep.envs.metaworld_tasks import ALL_TASKS
 from dynarep.envs.rendering import box_downsample, load_mujoco, make_renderer
 
@@ -214,14 +215,15 @@ class MetaworldEnv(gym.Env):
         self._renderers[self.task] = renderer
         return renderer
 
-    def expert_action(self, noise: float = 0.0, rng: np.random.Generator | None = None) -> np.ndarray:
-        """Metaworld's scripted policy for the current task (noise on xyz only, protocol §2.2)."""
+    def expert_action(self, noise: np.ndarray | None = None) -> np.ndarray:
+        """Metaworld's scripted policy for the current task, ``noise`` (this step's draw of a
+        ``NoiseProcess`` of shape (3,)) added on xyz only (protocol §2.2)."""
         _, policies = load_metaworld()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "Constant(s) may be too high": the env clips anyway
             action = np.asarray(policies[self.task]().get_action(self._obs), dtype=np.float64)
-        if noise > 0:
-            action[:3] += noise * (rng or np.random.default_rng()).standard_normal(3)
+        if noise is not None:
+            action[:3] += noise
         return np.clip(action, -1.0, 1.0)
 
     def close(self) -> None:
@@ -279,16 +281,16 @@ class Metaworld(Environment):
         self._env.render_pixels = render
         return self._env
 
-    def record_episodes(self, task_ids: list[int], seeds: list[int], expert_noise: float) -> list[Episode]:
+    def record_episodes(self, task_ids: list[int], seeds: list[int], noise: ActionNoise) -> list[Episode]:
         env = self._single(render=True)
         episodes = []
         for task_id, seed in zip(task_ids, seeds, strict=True):
-            rng = np.random.default_rng([seed, 11])
+            episode_noise = noise.process(np.random.default_rng([seed, 11]), (3,))
             obs, info = env.reset(seed=seed, options={"task_id": task_id})
             frames, states, actions, successes = [obs["pixels"]], [obs["state"]], [], [info["success"]]
             done = False
             while not done:
-                action = env.expert_action(expert_noise, rng)
+                action = env.expert_action(episode_noise.sample())
                 obs, _, terminated, truncated, info = env.step(action)
                 done = terminated or truncated
                 frames.append(obs["pixels"])

@@ -18,7 +18,7 @@ import numpy as np
 from dynarep.config_checks import AT_LEAST_1, POSITIVE, ConfigError, check_ranges
 from dynarep.data.store import Episode
 from dynarep.envs.base import Environment, register_environment
-from dynarep.envs.experts import pointmass_expert
+from dynarep.envs.experts import ActionNoise, pointmass_expert
 from dynarep.envs.rendering import box_downsample, load_mujoco, make_renderer
 
 ARENA = 0.29
@@ -303,7 +303,7 @@ class PointMass(Environment):
     def expert_info(self) -> dict[str, Any]:
         return {"name": "pointmass_pd", "gains": [10.0, 1.0]}
 
-    def record_episodes(self, task_ids: list[int], seeds: list[int], expert_noise: float) -> list[Episode]:
+    def record_episodes(self, task_ids: list[int], seeds: list[int], noise: ActionNoise) -> list[Episode]:
         """All episodes in lockstep: one model and one renderer, kept for the next call."""
         steps = self.config.episode_steps
         if self._recorder is None:
@@ -312,7 +312,7 @@ class PointMass(Environment):
         sim.resize(len(task_ids))
         goals = np.stack([goal_for_task(t) for t in task_ids])
         sim.reset(np.stack([start_for_seed(s) for s in seeds]), goals)
-        rngs = [np.random.default_rng([s, 11]) for s in seeds]
+        noises = [noise.process(np.random.default_rng([s, 11]), (2,)) for s in seeds]
         frames, states, actions, successes, rewards = [], [], [], [], []
         for step in range(steps + 1):
             frames.append(sim.render())
@@ -323,8 +323,8 @@ class PointMass(Environment):
                 break
             action = np.stack(
                 [
-                    pointmass_expert(p, v, g, expert_noise, rng)
-                    for p, v, g, rng in zip(positions, velocities, goals, rngs, strict=True)
+                    pointmass_expert(p, v, g, episode_noise.sample())
+                    for p, v, g, episode_noise in zip(positions, velocities, goals, noises, strict=True)
                 ]
             )
             actions.append(action)
