@@ -68,7 +68,7 @@ class Environment:
     # --- collection -----------------------------------------------------------------------------
     def record_episodes(self, task_ids: list[int], seeds: list[int], noise: ActionNoise) -> list[Episode]:
         """Roll out the scripted expert once per (task id, episode seed), rendering every frame;
-        ``noise`` perturbs its actions, drawn from a generator seeded by ``[seed, 11]``."""
+        ``noise.for_episode(seed, shape)`` gives each episode's perturbations of its actions."""
         raise NotImplementedError
 
     # --- evaluation -----------------------------------------------------------------------------

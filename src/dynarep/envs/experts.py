@@ -27,6 +27,16 @@ class ActionNoise:
         """The noise of one episode (or one batch of episodes in lockstep)."""
         return NoiseProcess(self, rng, shape)
 
+    def for_episode(self, seed: int, shape: tuple[int, ...]) -> NoiseProcess:
+        """The noise of the episode started from ``seed``: every environment draws it from the
+        same seeded stream, so a store depends on the seeds alone."""
+        return self.process(np.random.default_rng([seed, NOISE_STREAM]), shape)
+
+
+NOISE_STREAM = 11
+"""Second word of the noise generator's seed, [episode seed, 11]: a stream of its own (the point
+mass draws its start from [episode seed, 7])."""
+
 
 class NoiseProcess:
     """Draws one episode's noise step by step; with std 0 it draws nothing and adds nothing."""

@@ -285,7 +285,7 @@ class Metaworld(Environment):
         env = self._single(render=True)
         episodes = []
         for task_id, seed in zip(task_ids, seeds, strict=True):
-            episode_noise = noise.process(np.random.default_rng([seed, 11]), (3,))
+            episode_noise = noise.for_episode(seed, (3,))
             obs, info = env.reset(seed=seed, options={"task_id": task_id})
             frames, states, actions, successes = [obs["pixels"]], [obs["state"]], [], [info["success"]]
             done = False

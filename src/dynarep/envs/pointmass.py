@@ -312,7 +312,7 @@ class PointMass(Environment):
         sim.resize(len(task_ids))
         goals = np.stack([goal_for_task(t) for t in task_ids])
         sim.reset(np.stack([start_for_seed(s) for s in seeds]), goals)
-        noises = [noise.process(np.random.default_rng([s, 11]), (2,)) for s in seeds]
+        noises = [noise.for_episode(s, (2,)) for s in seeds]
         frames, states, actions, successes, rewards = [], [], [], [], []
         for step in range(steps + 1):
             frames.append(sim.render())
