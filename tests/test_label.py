@@ -60,6 +60,10 @@ def test_keep_labels_only_frames_without_an_action(tiny_store, tiny_finetune_sto
             ["--existing", "relabel", "--past", "0", "--future", "0"],
             r"--past/--future: the window needs at least one",
         ),
+        (
+            ["--existing", "relabel", "--inputs", "state", "--shift", "2"],
+            r"--shift: only the frame labeller shifts frames",
+        ),
     ],
 )
 def test_bad_requests_are_one_line_errors_and_write_nothing(
@@ -134,3 +138,20 @@ def test_merge_refuses_stores_that_disagree(tiny_store, tmp_path):
     with pytest.raises(ValueError, match=r"at 48 px, but .* at 32 px"):
         merge([tiny_store, big.root], tmp_path / "union", progress=False)
     assert not (tmp_path / "union").exists()
+
+
+def test_shift_trains_a_different_labeller_and_is_recorded(tiny_store, tiny_finetune_store, tmp_path):
+    from dataclasses import replace
+
+    plain = label(tiny_store, tiny_finetune_store, tmp_path / "a", FAST, existing="relabel", progress=False)
+    shifted = label(
+        tiny_store,
+        tiny_finetune_store,
+        tmp_path / "b",
+        replace(FAST, shift=2),
+        existing="relabel",
+        progress=False,
+    )
+    assert not np.array_equal(EpisodeStore(plain).actions, EpisodeStore(shifted).actions)
+    labels = json.loads((shifted / "meta" / "info.json").read_text())["labels"]
+    assert labels["labeller"]["config"]["shift"] == 2

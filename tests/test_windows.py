@@ -1,7 +1,7 @@
 import numpy as np
 import torch
 
-from dynarep.data.augment import random_shift
+from dynarep.data.augment import random_shift, shift_windows
 from dynarep.data.store import EpisodeStore
 from dynarep.data.windows import WindowSampler
 from dynarep.objectives import Window
@@ -48,3 +48,14 @@ def test_random_shift_translates_with_edge_padding():
             for dx in range(-2, 3)
         )
         assert found
+
+
+def test_shift_windows_moves_every_frame_of_a_window_by_one_offset():
+    base = torch.randint(0, 200, (8, 1, 10, 10, 3), generator=torch.Generator().manual_seed(1))
+    windows = (base + torch.arange(5).view(1, 5, 1, 1, 1)).to(torch.uint8)  # frame k = frame 0 + k
+    shifted = shift_windows(windows, 3, torch.Generator().manual_seed(0))
+    assert shifted.shape == windows.shape
+    # the same offset for all frames of a window: their differences survive the shift exactly
+    assert torch.equal(shifted.int() - shifted[:, :1].int(), windows.int() - windows[:, :1].int())
+    assert not torch.equal(shifted, windows)  # and the windows did move
+    assert torch.equal(shift_windows(windows, 0), windows)

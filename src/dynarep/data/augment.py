@@ -20,3 +20,16 @@ def random_shift(frames: Tensor, pad: int, generator: torch.Generator | None = N
     rows = (dy + torch.arange(h)).clamp_(0, h - 1)[:, :, None]  # (B, H, 1)
     cols = (dx + torch.arange(w)).clamp_(0, w - 1)[:, None, :]  # (B, 1, W)
     return frames[torch.arange(b)[:, None, None], rows, cols]  # (B, H, W, C)
+
+
+def shift_windows(windows: Tensor, pad: int, generator: torch.Generator | None = None) -> Tensor:
+    """``random_shift`` of uint8 windows (B, T, H, W, C), one offset per window for all its frames.
+
+    Shifting a window as one image keeps the motion between its frames, which is what an inverse
+    dynamics model reads, while moving where in the frame that motion happens.
+    """
+    if pad <= 0:
+        return windows
+    b, t, h, w, c = windows.shape
+    stacked = windows.permute(0, 2, 3, 1, 4).reshape(b, h, w, t * c)
+    return random_shift(stacked, pad, generator).reshape(b, h, w, t, c).permute(0, 3, 1, 2, 4)

@@ -52,6 +52,9 @@ class ActionFreePreset:
     """Episodes per seed (half expert, half noisy expert), one hidden goal."""
     noise: tuple[float, float] = (0.1, 1.0)
     """Expert noise of the two halves (the expert's, the noisy expert's)."""
+    noise_correlation: float = 0.0
+    """Correlation of successive noise draws in both halves (collect --noise-correlation): above
+    0 a push lasts several steps and bends the path enough for frames to show it."""
     fractions: tuple[float, ...] = (0.01, 0.05, 0.1)
     """Labelled fractions besides 1.0 (every episode labelled, the 'true' row)."""
     pick: str = "lowest-return"
@@ -59,11 +62,17 @@ class ActionFreePreset:
     seeds: int = 3
     """Seeds; each has its own hidden goal and data."""
     labellers: tuple[str, ...] = LABELLERS
-    """Labellers compared: one reading frames t-1..t+1, one reading the states (SSORL's)."""
+    """Labellers compared: one reading frames around t, one reading states t-1..t+1 (SSORL's)."""
     idm_steps: int = 500
     """Frame labeller's training steps."""
     idm_batch: int = 64
-    """Frame labeller's batch (windows of 3 frames)."""
+    """Frame labeller's batch (windows)."""
+    idm_past: int = 1
+    """Frames before t the frame labeller sees."""
+    idm_future: int = 1
+    """Frames after t the frame labeller sees."""
+    idm_shift: int = 0
+    """Frame labeller's random shift while training (label --shift), px."""
     state_idm_steps: int = 2000
     """State labeller's training steps (an MLP: seconds)."""
     bc_steps: int = 1000
@@ -127,6 +136,7 @@ def run(
                 episodes_per_task=preset.episodes // 2,
                 seed=TASK_BASE + 1000 * i + 100 * half,
                 expert_noise=noise,
+                noise_correlation=preset.noise_correlation,
             )
             collect(halves[-1], env, spec, workers=1, progress=progress)
         everything = data / "all"
@@ -146,9 +156,13 @@ def run(
             for inputs in preset.labellers:
                 labelled, union = part / f"idm-{inputs}", part / f"union-{inputs}"
                 if not labelled.exists():
+                    frames = inputs == "frames"
                     config = LabellerConfig(
                         inputs=inputs,
-                        steps=preset.idm_steps if inputs == "frames" else preset.state_idm_steps,
+                        past=preset.idm_past if frames else 1,
+                        future=preset.idm_future if frames else 1,
+                        shift=preset.idm_shift if frames else 0,
+                        steps=preset.idm_steps if frames else preset.state_idm_steps,
                         batch_size=preset.idm_batch,
                         validation=0.0,
                         seed=i,
@@ -263,8 +277,10 @@ def format_table(
             )
     lines += [
         "",
-        f"Policies read the true state (x, y, vx, vy); the labellers read frames t-1, t, t+1 (32 px) "
-        "or the states s_t-1, s_t, s_t+1. "
+        "Policies read the true state (x, y, vx, vy); the labellers read frames "
+        f"t-{preset.idm_past}..t+{preset.idm_future} (32 px, random shift {preset.idm_shift} px "
+        "while training) or the states s_t-1, s_t, s_t+1. Expert noise "
+        f"{preset.noise[0]:g} / {preset.noise[1]:g}, correlation {preset.noise_correlation:g}. "
         f"Labelled episodes drawn by rule '{preset.pick}'. Success = within 1.5 cm of the hidden goal "
         f"at any step of 100. Wall time {seconds / 60:.1f} min.",
     ]

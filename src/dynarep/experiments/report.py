@@ -30,6 +30,7 @@ from dynarep.evaluate.stats import (
 from dynarep.experiments.plots import draw_success, new_figure, save_success_figure
 from dynarep.experiments.videos import videos_section
 from dynarep.files import read_json
+from dynarep.train.schedule import peak_lr
 
 LABELS = {
     "inverse_dynamics": "ID (inverse dynamics)",
@@ -263,7 +264,7 @@ Run folder: `{out}`. Wall time of this invocation: {wall} on
 
 Preset: image {preset.image_size} px, {preset.pretrain_episodes} pretraining episodes (one hidden
 context each), pretraining steps {steps} at batch {preset.pretrain_batch} and peak lr
-{preset.pretrain_lr * preset.pretrain_batch / 256:g}{pretrain_seeds}, ID horizon
+{peak_lr(preset.pretrain_lr, preset.pretrain_batch):g}{pretrain_seeds}, ID horizon
 {preset.horizon}, {preset.seeds} finetuning seeds (each its own finetuning set: task 1e6 + i),
 {preset.eval_episodes} rollouts per seed, frozen-head steps {preset.finetune_steps}, scratch steps
 {preset.scratch_steps}.

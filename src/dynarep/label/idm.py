@@ -43,6 +43,10 @@ class LabellerConfig(Checked):
     """Frames before t the model sees."""
     future: Annotated[int, AT_LEAST_0] = 1
     """Frames after t the model sees (VPT: non-causal, both sides)."""
+    shift: Annotated[int, AT_LEAST_0] = 0
+    """Frames only: random shift of up to this many px while training, the same for every frame of
+    a window (0 = off). With ~10 labelled episodes it keeps the labeller from memorising where the
+    object went (issue 9 in benchmarks/RESULTS.md)."""
     steps: Annotated[int, AT_LEAST_1] = 3000
     """Training steps."""
     batch_size: Annotated[int, AT_LEAST_1] = 128

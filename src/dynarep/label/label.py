@@ -21,6 +21,7 @@ import pyarrow as pa
 import torch
 from tqdm import tqdm
 
+from dynarep.data.augment import shift_windows
 from dynarep.data.store import (
     EpisodeStore,
     StoreError,
@@ -93,6 +94,8 @@ def check_inputs(
         raise ValueError(f"--existing {existing!r}: choose one of {', '.join(EXISTING)}")
     if config.encoder and (config.inputs == "state" or config.fusion == "early"):
         raise ValueError("--encoder: only the late-fusion frame labeller starts from an encoder")
+    if config.shift and config.inputs == "state":
+        raise ValueError("--shift: only the frame labeller shifts frames; drop it with --inputs state")
     if config.past < 0 or config.future < 0 or config.past + config.future == 0:
         raise ValueError("--past/--future: the window needs at least one frame besides t")
     if not labelled.has_actions:
@@ -176,11 +179,15 @@ def train_labeller(
     optimizer = make_optimizer(model, config.lr, config.batch_size, config.weight_decay)
     peak = optimizer.param_groups[0]["lr"]
     actions = torch.from_numpy(store.actions)
+    shifts = torch.Generator().manual_seed(config.seed)
     model.train()
     for step in tqdm(range(config.steps), desc="train labeller", unit="step", disable=not progress):
         set_lr(optimizer, cosine_lr(peak, step, config.steps))
         rows = rng.choice(train_rows, size=config.batch_size)
-        loss = torch.mean((model(windows(store, rows, config)) - actions[rows]) ** 2)
+        inputs = windows(store, rows, config)
+        if config.inputs == "frames":
+            inputs = shift_windows(inputs, config.shift, shifts)
+        loss = torch.mean((model(inputs) - actions[rows]) ** 2)
         if not torch.isfinite(loss):
             raise RuntimeError(
                 f"label: the labeller's loss is {loss.item()} at step {step}; try a lower --lr"

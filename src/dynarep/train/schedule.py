@@ -8,10 +8,15 @@ import torch
 from torch import nn
 
 
+def peak_lr(lr: float, batch_size: int) -> float:
+    """The protocol's linear scaling: a base lr is quoted for batch 256."""
+    return lr * batch_size / 256
+
+
 def make_optimizer(module: nn.Module, lr: float, batch_size: int, weight_decay: float) -> torch.optim.AdamW:
-    """AdamW with the protocol's linear scaling: peak lr = lr * batch_size / 256."""
+    """AdamW at ``peak_lr(lr, batch_size)``."""
     params = [p for p in module.parameters() if p.requires_grad]
-    return torch.optim.AdamW(params, lr=lr * batch_size / 256, weight_decay=weight_decay)
+    return torch.optim.AdamW(params, lr=peak_lr(lr, batch_size), weight_decay=weight_decay)
 
 
 def cosine_lr(peak: float, step: int, total: int) -> float:
