@@ -64,6 +64,11 @@ def test_keep_labels_only_frames_without_an_action(tiny_store, tiny_finetune_sto
             ["--existing", "relabel", "--inputs", "state", "--shift", "2"],
             r"--shift: only the frame labeller shifts frames",
         ),
+        (
+            ["--existing", "relabel", "--fusion", "early", "--segment", "4"],
+            r"--segment: only the late-fusion frame labeller",
+        ),
+        (["--existing", "relabel", "--segment", "40"], r"--segment 40: .* has no run of 40 labelled steps"),
     ],
 )
 def test_bad_requests_are_one_line_errors_and_write_nothing(
@@ -155,3 +160,31 @@ def test_shift_trains_a_different_labeller_and_is_recorded(tiny_store, tiny_fine
     assert not np.array_equal(EpisodeStore(plain).actions, EpisodeStore(shifted).actions)
     labels = json.loads((shifted / "meta" / "info.json").read_text())["labels"]
     assert labels["labeller"]["config"]["shift"] == 2
+
+
+def test_runs_hold_exactly_the_windows_of_their_steps(tiny_store):
+    from dynarep.label.idm import run_anchors, run_rows, window_rows
+
+    store = EpisodeStore(tiny_store)
+    rows = np.flatnonzero(store.has_action)
+    anchors = run_anchors(store, rows, 4)
+    # every run stays inside one episode's labelled steps, and every such start is offered
+    ends = anchors + 3
+    assert np.array_equal(store.episode_index[anchors], store.episode_index[ends])
+    assert store.has_action[ends].all() and len(anchors) == store.num_episodes * (store.lengths[0] - 3)
+    offsets = (-2, -1, 0, 1, 2)
+    runs = run_rows(store, anchors, offsets, 4)
+    for j in range(4):  # the window of step anchor + j is the run's slice j .. j + 4, clamping included
+        assert np.array_equal(runs[:, j : j + 5], window_rows(store, anchors + j, offsets))
+
+
+def test_segment_trains_on_runs_and_labels_every_frame(tiny_store, tiny_finetune_store, tmp_path):
+    from dataclasses import replace
+
+    config = replace(FAST, past=2, future=2, segment=4, shift=1)
+    out = label(
+        tiny_store, tiny_finetune_store, tmp_path / "runs", config, existing="relabel", progress=False
+    )
+    store = EpisodeStore(out)
+    assert store.actions.shape == EpisodeStore(tiny_finetune_store).actions.shape
+    assert np.isfinite(store.actions).all() and np.abs(store.actions).max() <= 1

@@ -73,6 +73,8 @@ class ActionFreePreset:
     """Frames after t the frame labeller sees."""
     idm_shift: int = 0
     """Frame labeller's random shift while training (label --shift), px."""
+    idm_segment: int = 1
+    """Frame labeller's runs of consecutive steps per batch (label --segment)."""
     state_idm_steps: int = 2000
     """State labeller's training steps (an MLP: seconds)."""
     bc_steps: int = 1000
@@ -162,6 +164,7 @@ def run(
                         past=preset.idm_past if frames else 1,
                         future=preset.idm_future if frames else 1,
                         shift=preset.idm_shift if frames else 0,
+                        segment=preset.idm_segment if frames else 1,
                         steps=preset.idm_steps if frames else preset.state_idm_steps,
                         batch_size=preset.idm_batch,
                         validation=0.0,

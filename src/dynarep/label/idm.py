@@ -47,6 +47,10 @@ class LabellerConfig(Checked):
     """Frames only: random shift of up to this many px while training, the same for every frame of
     a window (0 = off). With ~10 labelled episodes it keeps the labeller from memorising where the
     object went (issue 9 in benchmarks/RESULTS.md)."""
+    segment: Annotated[int, AT_LEAST_1] = 1
+    """Late-fusion frames only: draw each batch as runs of this many consecutive steps, so that a
+    frame is encoded once for every window of its run that holds it (a t±5 window at --segment 8
+    encodes 18 frames per 8 labels instead of 88). 1 = independent windows."""
     steps: Annotated[int, AT_LEAST_1] = 3000
     """Training steps."""
     batch_size: Annotated[int, AT_LEAST_1] = 128
@@ -80,6 +84,15 @@ class InverseDynamicsLabeller(nn.Module):
         b, w = windows.shape[:2]
         z = self.encoder(windows.flatten(0, 1)).view(b, w * self.encoder.config.embed_dim)
         return self.head(z)
+
+    def forward_runs(self, runs: Tensor) -> Tensor:
+        """(N, L, S, S, 3) runs of consecutive frames -> (N, L - W + 1, action_dim): the action of
+        every full window inside each run, each frame encoded once (the same as ``forward`` on
+        each window: the encoder treats frames independently)."""
+        n, length = runs.shape[:2]
+        z = self.encoder(runs.flatten(0, 1)).view(n, length, -1)
+        windows = z.unfold(1, self.window, 1).transpose(2, 3)  # (N, L - W + 1, W, D)
+        return self.head(windows.flatten(2))
 
 
 class EarlyFusionLabeller(nn.Module):
@@ -130,6 +143,26 @@ def window_rows(store: EpisodeStore, rows: np.ndarray, offsets: tuple[int, ...])
     first = store.frame_starts[episode]
     last = first + store.lengths[episode]
     return np.clip(rows[:, None] + np.asarray(offsets)[None, :], first[:, None], last[:, None])
+
+
+def run_rows(store: EpisodeStore, anchors: np.ndarray, offsets: tuple[int, ...], length: int) -> np.ndarray:
+    """(len(anchors), length + W - 1) frame rows that hold the windows of the ``length`` steps
+    from each anchor, clamped to the anchor's episode as ``window_rows`` clamps each window."""
+    span = np.arange(offsets[0], length + offsets[-1])
+    episode = store.episode_index[anchors]
+    first = store.frame_starts[episode]
+    last = first + store.lengths[episode]
+    return np.clip(anchors[:, None] + span[None, :], first[:, None], last[:, None])
+
+
+def run_anchors(store: EpisodeStore, rows: np.ndarray, length: int) -> np.ndarray:
+    """The rows of sorted ``rows`` that start ``length`` consecutive rows of ``rows`` in one episode."""
+    if len(rows) < length:
+        return rows[:0]
+    i = np.arange(len(rows) - length + 1)
+    ends = rows[i + length - 1]
+    whole = (ends == rows[i] + length - 1) & (store.episode_index[ends] == store.episode_index[rows[i]])
+    return rows[i[whole]]
 
 
 def gather(store: EpisodeStore, rows: np.ndarray, offsets: tuple[int, ...]) -> Tensor:

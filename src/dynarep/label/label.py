@@ -39,6 +39,8 @@ from dynarep.label.idm import (
     StateLabeller,
     gather,
     gather_states,
+    run_anchors,
+    run_rows,
 )
 from dynarep.nets.encoder import ConvEncoder, default_encoder_config
 from dynarep.train.checkpoint import save_weights
@@ -94,6 +96,8 @@ def check_inputs(
         raise ValueError(f"--existing {existing!r}: choose one of {', '.join(EXISTING)}")
     if config.encoder and (config.inputs == "state" or config.fusion == "early"):
         raise ValueError("--encoder: only the late-fusion frame labeller starts from an encoder")
+    if config.segment > 1 and (config.inputs == "state" or config.fusion == "early"):
+        raise ValueError("--segment: only the late-fusion frame labeller trains on runs of frames")
     if config.shift and config.inputs == "state":
         raise ValueError("--shift: only the frame labeller shifts frames; drop it with --inputs state")
     if config.past < 0 or config.future < 0 or config.past + config.future == 0:
@@ -180,14 +184,29 @@ def train_labeller(
     peak = optimizer.param_groups[0]["lr"]
     actions = torch.from_numpy(store.actions)
     shifts = torch.Generator().manual_seed(config.seed)
+    anchors = run_anchors(store, train_rows, config.segment) if config.segment > 1 else train_rows
+    if not len(anchors):
+        raise StoreError(
+            f"--segment {config.segment}: {store.root} has no run of {config.segment} labelled steps "
+            "in one episode; lower --segment"
+        )
     model.train()
     for step in tqdm(range(config.steps), desc="train labeller", unit="step", disable=not progress):
         set_lr(optimizer, cosine_lr(peak, step, config.steps))
-        rows = rng.choice(train_rows, size=config.batch_size)
-        inputs = windows(store, rows, config)
-        if config.inputs == "frames":
-            inputs = shift_windows(inputs, config.shift, shifts)
-        loss = torch.mean((model(inputs) - actions[rows]) ** 2)
+        if config.segment > 1:  # runs of consecutive steps, each frame encoded once
+            starts = rng.choice(anchors, size=max(1, config.batch_size // config.segment))
+            indices = run_rows(store, starts, config.offsets, config.segment)
+            runs = torch.from_numpy(np.asarray(store.images[indices.reshape(-1)]))
+            runs = shift_windows(runs.view(*indices.shape, *store.images.shape[1:]), config.shift, shifts)
+            prediction = model.forward_runs(runs).flatten(0, 1)
+            target = actions[(starts[:, None] + np.arange(config.segment)).reshape(-1)]
+        else:
+            rows = rng.choice(train_rows, size=config.batch_size)
+            inputs = windows(store, rows, config)
+            if config.inputs == "frames":
+                inputs = shift_windows(inputs, config.shift, shifts)
+            prediction, target = model(inputs), actions[rows]
+        loss = torch.mean((prediction - target) ** 2)
         if not torch.isfinite(loss):
             raise RuntimeError(
                 f"label: the labeller's loss is {loss.item()} at step {step}; try a lower --lr"
