@@ -165,9 +165,20 @@ def test_actionfree_benchmark_runs_every_cell_and_resumes(tmp_path):
 
     preset = ActionFreePreset(
         episodes=4, fractions=(0.5,), seeds=2, idm_steps=3, idm_batch=4, bc_steps=5, td3bc_steps=5,
-        eval_episodes=2, workers=1, episode_steps=10,
+        eval_episodes=2, workers=1, episode_steps=10, noise_correlation=0.5, idm_past=2, idm_shift=1,
+        idm_segment=2,
     )  # fmt: skip
     table = run(preset, tmp_path / "run", progress=False)
+    seed0 = tmp_path / "run" / "data" / "seed0"
+    assert EpisodeStore(seed0 / "noise1").info["collection"]["noise_correlation"] == 0.5
+    frames = json.loads((seed0 / "frac0.5" / "idm-frames" / "meta" / "info.json").read_text())
+    assert {k: frames["labels"]["labeller"]["config"][k] for k in ("past", "future", "shift", "segment")} == {
+        "past": 2,
+        "future": 1,
+        "shift": 1,
+        "segment": 2,
+    }
+    assert "frames t-2..t+1 (32 px, random shift 1 px" in table and "correlation 0.5" in table
     results = [json.loads(line) for line in (tmp_path / "run" / "results.jsonl").read_text().splitlines()]
     cells = {(r["algorithm"], r["data"], r["fraction"], r["seed"]) for r in results}
     assert len(results) == 2 * len(cells) and len(cells) == 2 * 2 * 4  # algorithms x seeds x data
