@@ -69,6 +69,7 @@ def test_keep_labels_only_frames_without_an_action(tiny_store, tiny_finetune_sto
             r"--segment: only the late-fusion frame labeller",
         ),
         (["--existing", "relabel", "--segment", "40"], r"--segment 40: .* has no run of 40 labelled steps"),
+        (["--existing", "relabel", "--validation", "0.95"], r"--validation 0.95: leaves no labelled episode"),
     ],
 )
 def test_bad_requests_are_one_line_errors_and_write_nothing(

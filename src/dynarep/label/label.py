@@ -189,6 +189,8 @@ def train_labeller(
         raise StoreError(
             f"--segment {config.segment}: {store.root} has no run of {config.segment} labelled steps "
             "in one episode; lower --segment"
+            if config.segment > 1
+            else f"--validation {config.validation}: leaves no labelled episode of {store.root} to train on"
         )
     model.train()
     for step in tqdm(range(config.steps), desc="train labeller", unit="step", disable=not progress):
