@@ -17,7 +17,6 @@ on one thread each finish sooner than one after the other.
 
 from __future__ import annotations
 
-import argparse
 import multiprocessing as mp
 import sys
 from pathlib import Path
@@ -25,7 +24,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from training_speed import bare_loop, build  # noqa: E402
+from training_speed import bare_loop, build, loop_arguments  # noqa: E402
 
 from dynarep.data.store import EpisodeStore  # noqa: E402
 from dynarep.data.windows import WindowSampler  # noqa: E402
@@ -44,12 +43,7 @@ def measure(store_path: str, objective: str, steps: int, batch: int, threads: in
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("store", type=Path)
-    parser.add_argument("--steps", type=int, default=150)
-    parser.add_argument("--batch", type=int, default=128)
-    parser.add_argument("--objective", default="inverse_dynamics")
-    args = parser.parse_args()
+    args = loop_arguments(__doc__, steps=150)
     cores = torch.get_num_threads()
     job = (str(args.store), args.objective, args.steps, args.batch)
 

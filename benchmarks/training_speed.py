@@ -54,13 +54,18 @@ def build(objective: str, store: EpisodeStore, channels_last: bool = False) -> t
     return model.to(memory_format=torch.channels_last) if channels_last else model
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def loop_arguments(doc: str, steps: int) -> argparse.Namespace:
+    """The flags of the pretraining-loop benchmarks: a store, steps, batch and objective."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("store", type=Path)
-    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--steps", type=int, default=steps)
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--objective", default="inverse_dynamics")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = loop_arguments(__doc__, steps=200)
     torch.set_num_threads(torch.get_num_threads())
     store = EpisodeStore(args.store, in_memory=True)
     results: dict[str, float] = {}
