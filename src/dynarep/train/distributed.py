@@ -14,6 +14,7 @@ Without a launcher nothing here imports ``accelerate`` and training runs exactly
 
 from __future__ import annotations
 
+import atexit
 import os
 import warnings
 
@@ -59,12 +60,27 @@ class Processes:
     def wait(self) -> None:
         """Block until every process gets here."""
 
+    def finish(self) -> None:
+        """The run ended cleanly in every process: wait for all of them."""
+        self.wait()
+
 
 class Parallel(Processes):
     """Several processes under ``accelerate`` (started by ``accelerate launch`` or ``torchrun``)."""
 
+    ended_cleanly = False
+    """Whether the last run in this process reached ``finish``: only then is the process group
+    torn down at exit (tearing it down while another process waits in a collective can hang)."""
+    exit_hook = False
+    """Whether ``_destroy_process_group`` is registered to run at exit (once per process)."""
+
     def __init__(self, device: str) -> None:
         from accelerate import Accelerator
+
+        if not Parallel.exit_hook:
+            Parallel.exit_hook = True
+            atexit.register(_destroy_process_group)
+        Parallel.ended_cleanly = False
 
         # DDP warns once per run that a 1x1 convolution's weight gradient has other strides than its
         # bucket (they differ only on size-1 dimensions: the same memory layout); nothing to fix
@@ -87,3 +103,15 @@ class Parallel(Processes):
 
     def wait(self) -> None:
         self.accelerator.wait_for_everyone()
+
+    def finish(self) -> None:
+        self.wait()
+        Parallel.ended_cleanly = True
+
+
+def _destroy_process_group() -> None:
+    """Tear the process group down while the interpreter is still whole. Left to the interpreter's
+    own teardown, gloo's worker threads are destroyed while joinable and the process aborts
+    ("terminate called without an active exception", SIGABRT) after a finished run, at random."""
+    if Parallel.ended_cleanly and torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()

@@ -214,7 +214,7 @@ def pretrain(
         log.close()
         _checkpoint(out, model, optimizer, sampler, step)
         export_encoder(out, encoder.cpu().eval(), provenance)
-    processes.wait()
+    processes.finish()
     return out / "encoder.safetensors"
 
 
