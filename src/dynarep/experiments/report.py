@@ -1,18 +1,15 @@
 """Tables, the success-vs-demos plot and the report of a benchmark run (Markdown and HTML).
 
-``report.md`` is the one source; ``report.html`` is it rendered by the ``markdown`` package with
-its images inlined and the run's configurations and versions appended, so that the page is one
+``report.md`` is the one source; ``report.html`` is it rendered (``report_html.py``) with its
+images inlined and the run's configurations and versions appended, so that the page is one
 self-contained file to mail or archive. ``rebuild_report`` writes both again from what a run
 folder holds (``dynarep report RUN``).
 """
 
 from __future__ import annotations
 
-import base64
-import html
 import json
 import platform
-import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -28,6 +25,7 @@ from dynarep.evaluate.stats import (
     summarize,
 )
 from dynarep.experiments.plots import draw_success, new_figure, save_success_figure
+from dynarep.experiments.report_html import write_html
 from dynarep.experiments.videos import videos_section
 from dynarep.files import read_json
 from dynarep.train.schedule import peak_lr
@@ -297,71 +295,6 @@ Per-episode results: `results.jsonl` (one line per rollout, with seeds).
     atomic_write_bytes(out / "report.md", report.encode())
     write_html(out, report, suite.title)
     return table
-
-
-HTML_STYLE = """
-body { font: 15px/1.5 system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; }
-table { border-collapse: collapse; margin: 1em 0; font-size: 13px; }
-th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: left; }
-th { background: #f2f2f2; }
-tr:nth-child(even) td { background: #fafafa; }
-img { max-width: 100%; }
-pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 12px; }
-"""
-
-
-def write_html(
-    out: Path, report_md: str, title: str, page: str = "report.html", configs: list[Path] | None = None
-) -> Path:
-    """``out/PAGE`` (``report.html``): the Markdown report rendered, its images (PNG plots, GIF
-    rollouts) inlined as data URIs, then the ``configs`` (default: the run's preset and each
-    encoder's pretraining config) and software versions."""
-    import markdown
-
-    body = markdown.markdown(report_md, extensions=["tables"])
-
-    def inline(match: re.Match) -> str:
-        image = out / match.group(1)
-        if not image.exists():
-            return match.group(0)
-        return f'src="data:image/{match.group(2)};base64,{base64.b64encode(image.read_bytes()).decode()}"'
-
-    body = re.sub(r'src="([^":]+\.(png|gif))"', inline, body)
-    if configs is None:
-        configs = [out / "preset.json", *sorted(out.glob("encoders/*/config.json"))]
-    sections = "".join(
-        f"<h3>{html.escape(str(path.relative_to(out)))}</h3>"
-        f"<pre>{html.escape(json.dumps(read_json(path), indent=2), quote=False)}</pre>"
-        for path in configs
-        if path.exists()
-    )
-    html_page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<style>{HTML_STYLE}</style></head>
-<body>
-{body}
-<h2>Configurations</h2>
-{sections}
-<h2>Software</h2>
-<pre>{html.escape(json.dumps(software_versions(), indent=2), quote=False)}</pre>
-</body></html>
-"""
-    path = out / page
-    atomic_write_bytes(path, html_page.encode())
-    return path
-
-
-def software_versions() -> dict[str, str]:
-    """Versions of what produced the numbers."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    versions = {"python": platform.python_version(), "machine": platform.machine()}
-    for package in ("dynarep", "torch", "numpy", "mujoco", "gymnasium", "metaworld"):
-        try:
-            versions[package] = version(package)
-        except PackageNotFoundError:
-            continue
-    return versions
 
 
 def read_probes(out: Path, preset: Any) -> dict[str, dict[str, float]]:

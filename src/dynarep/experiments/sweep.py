@@ -220,7 +220,7 @@ def plan(spec: SweepSpec, out: Path) -> list[dict[str, Any]]:
 def write_summary(out: Path, planned: list[dict[str, Any]], spec: SweepSpec) -> str:
     """``OUT/sweep.md`` (the table, failed cells, a plot per numeric axis) and ``OUT/sweep.html``
     (the same as one self-contained page, with the spec); returns the table."""
-    from dynarep.experiments.report import write_html
+    from dynarep.experiments.report_html import write_html
 
     table = summary_table(out, planned, spec)
     plots = [(axis, plot_axis(out, planned, axis)) for axis in spec.grid]
