@@ -137,22 +137,24 @@ class StateLabeller(nn.Module):
         return self.head(((windows - self.mean) / self.std).flatten(1))
 
 
-def window_rows(store: EpisodeStore, rows: np.ndarray, offsets: tuple[int, ...]) -> np.ndarray:
-    """(len(rows), W) frame rows of each window, clamped to the frame's own episode."""
-    episode = store.episode_index[rows]
+def _within_episode(store: EpisodeStore, anchors: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``rows`` (one line of frame rows per anchor) clamped to each anchor's own episode."""
+    episode = store.episode_index[anchors]
     first = store.frame_starts[episode]
     last = first + store.lengths[episode]
-    return np.clip(rows[:, None] + np.asarray(offsets)[None, :], first[:, None], last[:, None])
+    return np.clip(rows, first[:, None], last[:, None])
+
+
+def window_rows(store: EpisodeStore, rows: np.ndarray, offsets: tuple[int, ...]) -> np.ndarray:
+    """(len(rows), W) frame rows of each window, clamped to the frame's own episode."""
+    return _within_episode(store, rows, rows[:, None] + np.asarray(offsets)[None, :])
 
 
 def run_rows(store: EpisodeStore, anchors: np.ndarray, offsets: tuple[int, ...], length: int) -> np.ndarray:
     """(len(anchors), length + W - 1) frame rows that hold the windows of the ``length`` steps
     from each anchor, clamped to the anchor's episode as ``window_rows`` clamps each window."""
     span = np.arange(offsets[0], length + offsets[-1])
-    episode = store.episode_index[anchors]
-    first = store.frame_starts[episode]
-    last = first + store.lengths[episode]
-    return np.clip(anchors[:, None] + span[None, :], first[:, None], last[:, None])
+    return _within_episode(store, anchors, anchors[:, None] + span[None, :])
 
 
 def run_anchors(store: EpisodeStore, rows: np.ndarray, length: int) -> np.ndarray:
