@@ -71,15 +71,10 @@ class Parallel(Processes):
     ended_cleanly = False
     """Whether the last run in this process reached ``finish``: only then is the process group
     torn down at exit (tearing it down while another process waits in a collective can hang)."""
-    exit_hook = False
-    """Whether ``_destroy_process_group`` is registered to run at exit (once per process)."""
 
     def __init__(self, device: str) -> None:
         from accelerate import Accelerator
 
-        if not Parallel.exit_hook:
-            Parallel.exit_hook = True
-            atexit.register(_destroy_process_group)
         Parallel.ended_cleanly = False
 
         # DDP warns once per run that a 1x1 convolution's weight gradient has other strides than its
@@ -115,3 +110,6 @@ def _destroy_process_group() -> None:
     ("terminate called without an active exception", SIGABRT) after a finished run, at random."""
     if Parallel.ended_cleanly and torch.distributed.is_initialized():
         torch.distributed.destroy_process_group()
+
+
+atexit.register(_destroy_process_group)  # a no-op unless a launched run ended cleanly
