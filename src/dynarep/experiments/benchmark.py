@@ -169,15 +169,22 @@ def run(
                 progress=progress,
             )
 
-    # 3. Probes: how well each frozen encoder encodes the true state, on held-out episodes.
-    if preset.probe_episodes > 0:
-        for name, path in encoders.items():
-            result = out / "encoders" / name / "probe.json"
-            if not result.exists():
-                atomic_write_json(
-                    result, probe(path, probe_store, ProbeConfig(mlp_steps=preset.probe_mlp_steps))
-                )
-    probes = read_probes(out, preset)
+    # 3. Probes (how well each frozen encoder encodes the true state, on held-out episodes): run
+    # in the finetuning pool below as side jobs, so they fill its cores instead of a stage of their own.
+    probe_jobs = [
+        (
+            probe_encoder,
+            {
+                "method": "probe",
+                "encoder": str(path),
+                "store": str(probe_store),
+                "mlp_steps": preset.probe_mlp_steps,
+                "results": str(out / "encoders" / name / "probe.json"),
+            },
+        )
+        for name, path in encoders.items()
+        if preset.probe_episodes > 0
+    ]
 
     # 4. Finetune + evaluate every (method, target, seed, demos) in parallel worker processes.
     jobs = []
@@ -210,7 +217,10 @@ def run(
                             },
                         }
                     )
-    records = run_jobs(jobs, finetune_and_evaluate, preset.workers, out, "finetune+evaluate", progress)
+    records = run_jobs(
+        jobs, finetune_and_evaluate, preset.workers, out, "finetune+evaluate", progress, job_cost, probe_jobs
+    )
+    probes = read_probes(out, preset)
 
     # 5. Results, and a few rollouts to watch.
     record_videos(out, records, preset.methods, new_contexts=not suite.one_configuration)
@@ -225,6 +235,26 @@ def run(
 RESUMABLE_FIELDS = ("methods", "workers")
 """Preset fields a run may resume under other values of: rows added or dropped, another pool size.
 Every other field shapes results already on disk, which a resumed run reuses as they are."""
+
+
+JOB_COST = {"scratch": 3.0, "state": 0.5, "probe": 0.5}
+"""A pool job's rough run time relative to a frozen-encoder policy's (quick preset, one thread:
+scratch ~36 s, frozen ~14 s, state ~7 s, probe ~7 s), so that the longest start first."""
+
+
+def job_cost(job: dict[str, Any]) -> float:
+    return JOB_COST.get(job["method"], 1.0)
+
+
+def probe_encoder(job: dict[str, Any]) -> str:
+    """One worker job: probe a frozen encoder on the held-out episodes, write its ``probe.json``.
+    One thread gives the same bits as two (the embedding and the probes' fits are per-sample)."""
+    import torch
+
+    torch.set_num_threads(1)
+    result = probe(job["encoder"], job["store"], ProbeConfig(mlp_steps=job["mlp_steps"]))
+    atomic_write_json(Path(job["results"]), result)
+    return job["results"]
 
 
 def finetune_and_evaluate(job: dict[str, Any]) -> str:
