@@ -2,10 +2,10 @@
 
 collect a pretraining corpus (one hidden context per episode), one finetuning set per seed and
 target (a new context each) and held-out probe episodes -> pretrain each objective (plus a random
-encoder) -> probe each frozen encoder -> for every method x target x seed x demos: finetune and
-evaluate in a worker pool -> table, plot, report. Every stage skips work that is already on
-disk, so an interrupted benchmark resumes where it stopped. The suite (``suites.py``) says which
-environment and split.
+encoder) -> in one worker pool, longest jobs first: probe each frozen encoder, and for every
+method x target x seed x demos finetune and evaluate -> table, plot, report. Every stage skips
+work that is already on disk, so an interrupted benchmark resumes where it stopped. The suite
+(``suites.py``) says which environment and split.
 """
 
 from __future__ import annotations
@@ -248,7 +248,8 @@ def job_cost(job: dict[str, Any]) -> float:
 
 def probe_encoder(job: dict[str, Any]) -> str:
     """One worker job: probe a frozen encoder on the held-out episodes, write its ``probe.json``.
-    One thread gives the same bits as two (the embedding and the probes' fits are per-sample)."""
+    One thread gives the same bits as the two the probes had as a stage of their own (measured on
+    the point-mass quick and cpu encoders and a pick-place one), so the tables on record hold."""
     import torch
 
     torch.set_num_threads(1)
