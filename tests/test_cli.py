@@ -160,3 +160,37 @@ def test_the_format_word_may_stand_anywhere_among_the_flags():
     ):
         args = commands.parse(verb, argv)
         assert (args.format, args.source, args.out, args.options.fps) == ("numpy", "a.npz", "y", 5.0)
+
+
+TORCH_FREE_PROBE = """
+import contextlib, io, sys
+from dynarep.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    try:
+        code = main(sys.argv[1:])
+    except SystemExit as done:
+        code = done.code
+print(code, "torch" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["finetune", "--help"],
+        ["collect", "--help"],
+        ["benchmark", "--help"],
+        ["finetune", "--store", "s", "--out", "o", "--batch-size", "0"],  # the range check refuses it
+    ],
+)
+def test_help_and_refused_flags_do_not_import_torch(argv):
+    """The CLI builds its flags from torch-free config modules, so help and a bad flag answer at
+    once (importing torch takes over a second); pretrain, import and export show their registries'
+    options, whose members need torch."""
+    done = subprocess.run([sys.executable, "-c", TORCH_FREE_PROBE, *argv], capture_output=True, text=True)
+    code, imported = done.stdout.split()
+    assert code == ("2" if "0" in argv else "0")
+    assert imported == "False"
+    if code == "2":
+        assert done.stderr == "dynarep finetune: error: --batch-size 0: must be at least 1\n"

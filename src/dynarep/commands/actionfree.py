@@ -16,8 +16,8 @@ from typing import Annotated, Literal
 from tyro.conf import Positional, arg
 
 from dynarep.commands.base import Group, nested, register_verb
-from dynarep.label.idm import LabellerConfig
-from dynarep.rl.td3_bc import TD3BCConfig
+from dynarep.label.idm_config import LabellerConfig
+from dynarep.rl.td3_bc_config import TD3BCConfig
 
 
 @dataclass(frozen=True)

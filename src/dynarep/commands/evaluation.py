@@ -10,8 +10,8 @@ from typing import Annotated
 
 from dynarep.commands.base import Group, nested, register_verb
 from dynarep.commands.data import DEFAULT_ENV
-from dynarep.evaluate.offline import OfflineConfig
-from dynarep.evaluate.probe import ProbeConfig
+from dynarep.evaluate.offline_config import OfflineConfig
+from dynarep.evaluate.probe_config import ProbeConfig
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from tyro.conf import Positional, arg
 
 from dynarep.commands.base import Group, nested, register_verb
-from dynarep.experiments.theory import TheoryConfig
+from dynarep.experiments.theory_config import TheoryConfig
 
 ACTIONFREE_SUITE = "pointmass-actionfree"
 

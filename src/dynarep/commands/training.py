@@ -10,9 +10,9 @@ from typing import Annotated, Any, Literal
 from tyro.conf import Positional, arg
 
 from dynarep.commands.base import Choices, Group, nested, register_verb, with_fields
-from dynarep.train.finetune import FinetuneConfig
+from dynarep.train.finetune_config import FinetuneConfig
 from dynarep.train.metrics import LoggingConfig
-from dynarep.train.pretrain import PretrainConfig
+from dynarep.train.pretrain_config import PretrainConfig
 
 DEFAULT_OBJECTIVE = "inverse_dynamics"
 

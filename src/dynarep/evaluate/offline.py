@@ -19,42 +19,21 @@ ranking is compared with rollout success (benchmarks/RESULTS.md) to say how far 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
-from dynarep.config_checks import AT_LEAST_1, Checked
 from dynarep.data.store import EpisodeStore, StoreError
+from dynarep.evaluate.offline_config import OfflineConfig
 from dynarep.train.encoder_io import encoder_cameras, load_encoder
 from dynarep.train.finetune import FinetuneConfig, fit
 from dynarep.train.policy import Policy
 
 STATE = "state"
-
-
-@dataclass
-class OfflineConfig(Checked):
-    """Settings of offline evaluation."""
-
-    demos: Annotated[int, AT_LEAST_1] = 5
-    """Training episodes per task; the task's other episodes are held out."""
-    tasks: tuple[int, ...] = ()
-    """task_index values to evaluate on (default: the tasks with the most episodes, at most
-    --max-tasks of them, each with at least --demos + 1 episodes)."""
-    max_tasks: Annotated[int, AT_LEAST_1] = 5
-    """Without --tasks: evaluate on at most this many tasks."""
-    seeds: Annotated[int, AT_LEAST_1] = 3
-    """Repeats per task, each with other training episodes and head initialisation."""
-    max_heldout: Annotated[int, AT_LEAST_1] = 50
-    """At most this many held-out episodes per task and seed."""
-    steps: Annotated[int, AT_LEAST_1] = 2000
-    """Head-training steps (as finetune)."""
-    batch_size: Annotated[int, AT_LEAST_1] = 256
-    """Frames per step."""
 
 
 def evaluate_offline(

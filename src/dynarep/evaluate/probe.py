@@ -8,32 +8,16 @@ into train and validation sets, so a probe that memorises frames is caught by it
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
 
 import numpy as np
 import torch
 
-from dynarep.config_checks import AT_LEAST_0, Checked, Range
 from dynarep.data.store import EpisodeStore
 from dynarep.envs import make_environment
+from dynarep.evaluate.probe_config import ProbeConfig
 from dynarep.nets.mlp import mlp
 from dynarep.train.encoder_io import encoder_cameras, load_encoder
-
-
-@dataclass
-class ProbeConfig(Checked):
-    """Settings of the state-decodability probes."""
-
-    train_fraction: Annotated[float, Range(0, 1, open_low=True, open_high=True)] = 0.8
-    """Fraction of the store's episodes used to fit the probes; the rest validates."""
-    ridge: Annotated[float, AT_LEAST_0] = 1e-3
-    """Ridge penalty of the linear probe."""
-    mlp_steps: Annotated[int, AT_LEAST_0] = 1500
-    """Adam steps of the MLP probe."""
-    seed: int = 0
-    """Seed of the MLP probe."""
 
 
 @torch.no_grad()

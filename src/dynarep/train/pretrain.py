@@ -10,15 +10,14 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
-from dynarep.config_checks import AT_LEAST_0, AT_LEAST_1, POSITIVE, Checked
 from dynarep.data.store import EpisodeStore, atomic_write_json, frames_fit_in_memory
 from dynarep.data.windows import WindowSampler
 from dynarep.files import check_folder_path, read_json, read_sealed_json, read_tensors, seal
@@ -30,37 +29,12 @@ from dynarep.train.checkpoint import CheckpointError, load_optimizer, optimizer_
 from dynarep.train.distributed import Processes
 from dynarep.train.encoder_io import export_encoder
 from dynarep.train.metrics import LoggingConfig, MetricLog
+from dynarep.train.pretrain_config import PretrainConfig
 from dynarep.train.schedule import cosine_lr, make_optimizer, set_lr
 
 
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or inf; the last good checkpoint is kept."""
-
-
-@dataclass
-class PretrainConfig(Checked):
-    """Optimisation settings of a pretraining run."""
-
-    steps: Annotated[int, AT_LEAST_0] = 2000
-    """Optimiser steps (the paper: 100k on a GPU); 0 exports the randomly initialised encoder."""
-    batch_size: Annotated[int, AT_LEAST_1] = 128
-    """Windows per step."""
-    lr: Annotated[float, POSITIVE] = 1e-3
-    """Base learning rate, scaled by batch_size/256 (protocol §3.4)."""
-    weight_decay: Annotated[float, AT_LEAST_0] = 1e-4
-    """AdamW weight decay."""
-    seed: int = 0
-    """Seed of initialisation and sampling."""
-    max_episodes: Annotated[int | None, AT_LEAST_1] = None
-    """Use only the first N episodes of the store (None: all)."""
-    checkpoint_every: Annotated[int, AT_LEAST_1] = 500
-    """Steps between resumable checkpoints."""
-    log_every: Annotated[int, AT_LEAST_1] = 50
-    """Steps between JSONL log lines."""
-    cameras: tuple[str, ...] = ()
-    """Store cameras to train on (default: the first); several are encoded and concatenated."""
-    separate_cameras: bool = False
-    """With several cameras: one encoder per camera instead of one shared encoder."""
 
 
 def config_differences(stored: dict[str, Any], current: dict[str, Any], prefix: str = "") -> list[str]:
