@@ -8,7 +8,6 @@ Errors a user can fix are printed as one line (exit code 2).
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 
@@ -21,6 +20,7 @@ USER_ERRORS = (ConfigError, ValueError, KeyError, FileNotFoundError, FileExistsE
 def main(argv: Sequence[str] | None = None) -> int:
     from dynarep import commands
     from dynarep.data.store import atomic_write_json
+    from dynarep.train.launcher_env import launched_rank
 
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
@@ -35,9 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"dynarep {name}: error: {message}", file=sys.stderr)
         return 2
-    # rank 0 only under a multi-process launcher: train.distributed.launched_rank, read here without
-    # importing torch (a verb that needs no torch starts in a fraction of a second)
-    if folder is not None and folder.is_dir() and int(os.environ.get("RANK", "0")) == 0:
+    if folder is not None and folder.is_dir() and launched_rank() == 0:  # once under a launcher
         atomic_write_json(folder / commands.COMMAND_FILE, {"verb": name, **commands.base.as_config(args)})
     return 0
 

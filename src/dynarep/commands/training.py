@@ -61,7 +61,7 @@ def pretrain_arguments(choices: Choices) -> type:
 def pretrain(args: Any) -> Path:
     from dynarep.nets.factory import get_encoder
     from dynarep.objectives import get_objective
-    from dynarep.train.distributed import launched_rank
+    from dynarep.train.launcher_env import launched_rank
     from dynarep.train.pretrain import pretrain
 
     get_objective(args.objective)

@@ -15,23 +15,13 @@ Without a launcher nothing here imports ``accelerate`` and training runs exactly
 from __future__ import annotations
 
 import atexit
-import os
 import warnings
 
 import torch
 from torch import nn
 
+from dynarep.train.launcher_env import launched_processes
 from dynarep.train.schedule import resolve_device
-
-
-def launched_processes() -> int:
-    """How many processes the launcher started (``WORLD_SIZE``; 1 without a launcher)."""
-    return int(os.environ.get("WORLD_SIZE", "1"))
-
-
-def launched_rank() -> int:
-    """This process's rank under a launcher (``RANK``; 0 without one)."""
-    return int(os.environ.get("RANK", "0"))
 
 
 class Processes:
